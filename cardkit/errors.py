@@ -60,3 +60,7 @@ class CardImageError(CardkitError):
 
 class HostError(CardkitError):
     """The acquirer/issuer host failed or did not answer."""
+
+
+class CardTornError(TransportError):
+    """The simulated card lost power mid-command (an injected tear): uncommitted writes were rolled back."""
