@@ -11,14 +11,14 @@ indefinite length ``80`` or a length field longer than three bytes raise
 :class:`cardkit.errors.TlvError` naming what broke and where, as an offset from the start of the
 buffer handed to :func:`decode`.
 
-It is also on every transaction's hot path, so it walks offsets over ``bytes`` and builds as few
-objects as it can: :func:`decode` validates the whole tree up front but creates the ``Tlv`` objects
-of a constructed value's ``children`` only when they are first read (see :class:`Tlv`).
+It is also on every transaction's hot path, so it walks offsets over ``bytes`` with no regex and
+no per-byte objects, validates the whole tree in one pass, and builds a constructed object's
+``children`` only when they are first read (``benchmarks/bench_tlv.py`` measures it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from cardkit.errors import TlvError
@@ -42,6 +42,7 @@ __all__ = [
 
 _MAX_TAG_LEN = 3  # ISO/IEC 7816-4 §5.2.2.1: one, two or three bytes
 _MAX_LEN_BYTES = 3  # EMV Book 3 Annex B: 81 xx, 82 xx xx; 83 xx xx xx kept for ISO 7816-4 extended
+_MAX_DEPTH = 32  # EMV nests 4 deep (6F/A5/BF0C/61); a hostile card must not exhaust the stack
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,14 +52,15 @@ class Tlv:
     ``tag`` is the raw tag bytes. ``value`` is the raw value; for a constructed object it is the
     encoded inner objects (filler bytes included) and ``children`` holds them decoded.
 
-    Building one by hand: ``Tlv(b"\\x9f\\x36", b"\\x00\\x01")``; an ``int`` tag such as ``0x9F36`` is
+    Building one by hand: ``Tlv(b"\x9f\x36", b"\x00\x01")``; an ``int`` tag such as ``0x9F36`` is
     accepted and stored as bytes. For a constructed tag give either ``children`` (``value`` is
     then encoded from them) or ``value`` (``children`` is then decoded from it). If both are
     given they are kept as they are; ``to_bytes`` always writes ``value``.
 
-    Objects made by :func:`decode` skip ``__init__`` and leave ``children`` to be decoded on first
-    read from the already-validated ``value``; the result is stored, so later reads are plain
-    attribute reads. Equality, hashing, ``repr`` and pickling see the same fields either way.
+    Objects made by :func:`decode` skip ``__init__``. :func:`decode` validates the whole tree but
+    builds only the top level; the first read of a top-level object's ``children`` builds its
+    whole subtree from ``value`` and stores it, so later reads are plain slot reads. Equality,
+    hashing, ``repr``, ``dataclasses.replace`` and pickling see the same fields either way.
 
     Raises:
         TlvError: a malformed tag, or a constructed ``value`` that is not BER-TLV.
@@ -91,11 +93,11 @@ class Tlv:
             raise ValueError(f"primitive tag {tag.hex().upper()} cannot have children")
 
     def __getattr__(self, name: str) -> tuple[Tlv, ...]:
-        # Only reached for a slot left unset by decode(): decode the children now, keep them.
+        # Reached only when a slot is unset, i.e. the children of an object made by decode().
         if name != "children":
-            raise AttributeError(name)
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         value = self.value
-        kids: tuple[Tlv, ...] = tuple(_objects(value, 0, len(value))) if self.tag[0] & 0x20 else ()
+        kids = tuple(_tree(value, 0, len(value)))  # validated when decoded; builds the subtree
         _set_children(self, kids)
         return kids
 
@@ -119,10 +121,24 @@ class Tlv:
         return find(self.children, path)
 
 
-_new = object.__new__
-_set_tag = Tlv.tag.__set__  # type: ignore[attr-defined]  # slot descriptors: no __init__ frame
-_set_value = Tlv.value.__set__  # type: ignore[attr-defined]
-_set_children = Tlv.children.__set__  # type: ignore[attr-defined]
+_set_children = Tlv.children.__set__  # type: ignore[attr-defined]  # the slot, past frozen __setattr__
+
+
+class _Raw:
+    """Same slot layout as ``Tlv`` but mutable: the decoder fills one, then retypes it to ``Tlv``.
+
+    Plain slot stores plus a ``__class__`` assignment cost about half of the frozen dataclass's
+    ``__init__`` (which goes through ``object.__setattr__`` per field).
+    """
+
+    __slots__ = ("tag", "value", "children")
+
+
+class _Malformed(Exception):
+    """Internal: the fast path saw something wrong; :func:`_diagnose` says what and where."""
+
+
+_TAG1 = tuple(bytes((i,)) for i in range(256))
 
 
 # --------------------------------------------------------------------------------------------
@@ -130,136 +146,190 @@ _set_children = Tlv.children.__set__  # type: ignore[attr-defined]
 
 
 def decode(data: bytes | bytearray | memoryview) -> list[Tlv]:
-    """Decode every top-level data object in ``data``.
+    """Decode every top-level data object in ``data`` (EMV Book 3 Annex B).
 
     Args:
-        data: zero or more BER-TLV data objects, optionally with ``00``/``FF`` filler between them.
+        data: zero or more BER-TLV data objects, optionally with ``00``/``FF`` filler around them.
 
     Returns:
         The top-level objects in order, duplicates kept. Constructed objects carry their decoded
-        ``children`` (materialised on first read; the whole tree is validated here).
+        ``children``, recursively (built on first read; the whole tree is validated here).
 
     Raises:
-        TlvError: truncated tag/length/value, a value overrunning its parent, indefinite length
-            (``80``), a length field over three bytes or a tag over three bytes; the offset is
-            counted from the start of ``data``.
+        TlvError: truncated tag, length or value; a value overrunning its parent; indefinite
+            length (``80``); a length field over 4 bytes (``84``..); a tag over 3 bytes; nesting
+            deeper than 32. The offset is counted from the start of ``data``.
     """
     if type(data) is not bytes:
         data = bytes(data)
-    return _decode(data, 0, len(data))
+    try:
+        return _level(data, 0, len(data))
+    except (IndexError, _Malformed, TlvError):
+        pass
+    _diagnose(data, 0, len(data), 0)
+    raise TlvError("malformed BER-TLV")  # pragma: no cover  (_diagnose always raises first)
 
 
-def _decode(data: bytes, pos: int, end: int) -> list[Tlv]:
-    """Top level: build objects, validate (but do not build) what constructed values hold."""
+# The fast path. _level() builds the top level and validates everything below it; _check()
+# validates without building; _tree() builds a validated subtree when its children are read. Neither tests bounds byte by byte: a
+# tag or length byte read past ``end`` pushes ``pos`` past ``end`` too, which the ``pos > end``
+# and ``pos != end`` tests catch; reading past the buffer raises IndexError. On any of these,
+# decode() hands over to _diagnose(), which walks carefully and raises the precise TlvError.
+
+
+def _level(data: bytes, pos: int, end: int) -> list[Tlv]:
+    """Validate ``data[pos:end]`` entirely; build its top level (children come on first read)."""
     out: list[Tlv] = []
     append = out.append
     while pos < end:
-        start = pos
         b = data[pos]
-        pos += 1
         if b & 0x1F != 0x1F:
             if not b:
-                continue  # 00 filler
+                pos += 1  # 00 filler, EMV Book 3 Annex B
+                continue
+            tag = _TAG1[b]
+            n = data[pos + 1]
+            v = pos + 2
+        elif b == 0xFF:
+            pos += 1  # FF padding, ISO/IEC 7816-4 §5.2.2.1
+            continue
+        elif data[pos + 1] & 0x80:
+            v = _long_tag(data, pos + 1, end, pos)
+            tag = data[pos:v]
+            n = data[v]
+            v += 1
         else:
-            if b == 0xFF:
-                continue  # FF padding
-            pos = _long_tag(data, pos, end, start)
-        tag_end = pos
-        if pos >= end:
-            raise TlvError(f"truncated length of tag {data[start:tag_end].hex().upper()}", pos)
-        n = data[pos]
-        pos += 1
+            v = pos + 3
+            tag = data[pos : v - 1]
+            n = data[v - 1]
         if n & 0x80:
-            pos, n = _long_length(data, pos, end, n, start, tag_end)
-        v_end = pos + n
-        if v_end > end:
-            raise TlvError(
-                f"value of tag {data[start:tag_end].hex().upper()} needs {n} bytes, "
-                f"{end - pos} left",
-                pos,
-            )
-        obj = _new(Tlv)
-        _set_tag(obj, data[start:tag_end])
-        _set_value(obj, data[pos:v_end])
+            v, n = _fast_length(data, v, n)
+        pos = v + n
+        if pos > end:
+            raise _Malformed
+        obj = _Raw()
+        obj.tag = tag
+        obj.value = data[v:pos]
         if b & 0x20:
-            _check(data, pos, v_end)
+            _check(data, v, pos, 1)  # children slot left unset: Tlv.__getattr__ fills it
         else:
-            _set_children(obj, ())
-        append(obj)
-        pos = v_end
+            obj.children = ()
+        obj.__class__ = Tlv  # type: ignore[assignment]
+        append(obj)  # type: ignore[arg-type]
     return out
 
 
-def _check(data: bytes, pos: int, end: int) -> None:
-    """Validate the objects in ``data[pos:end]`` and everything inside them; build nothing."""
-    while pos < end:
-        start = pos
-        b = data[pos]
-        pos += 1
-        if b & 0x1F != 0x1F:
-            if not b:
-                continue
-        else:
-            if b == 0xFF:
-                continue
-            pos = _long_tag(data, pos, end, start)
-        if pos >= end:
-            raise TlvError(f"truncated length of tag {data[start:pos].hex().upper()}", pos)
-        n = data[pos]
-        if n & 0x80:
-            tag_end = pos
-            pos, n = _long_length(data, pos + 1, end, n, start, tag_end)
-        else:
-            pos += 1
-        v_end = pos + n
-        if v_end > end:
-            raise TlvError(
-                f"value of tag {_tag_hex(data, start)} needs {n} bytes, overruns its parent "
-                f"({end - pos} left)",
-                pos,
-            )
-        if b & 0x20:
-            _check(data, pos, v_end)
-        pos = v_end
-
-
-def _objects(data: bytes, pos: int, end: int) -> list[Tlv]:
-    """Build the objects of an already-validated region (used for lazy ``children``)."""
+def _tree(data: bytes, pos: int, end: int) -> list[Tlv]:
+    """Build every object in ``data[pos:end]``, which :func:`_check` has already validated."""
     out: list[Tlv] = []
     append = out.append
     while pos < end:
-        start = pos
         b = data[pos]
-        pos += 1
         if b & 0x1F != 0x1F:
             if not b:
-                continue
-        else:
-            if b == 0xFF:
-                continue
-            while data[pos] & 0x80:
                 pos += 1
+                continue
+            tag = _TAG1[b]
+            n = data[pos + 1]
+            v = pos + 2
+        elif b == 0xFF:
             pos += 1
-        tag_end = pos
-        n = data[pos]
-        pos += 1
+            continue
+        else:
+            v = pos + 2
+            while data[v - 1] & 0x80:
+                v += 1
+            tag = data[pos:v]
+            n = data[v]
+            v += 1
         if n & 0x80:
             k = n & 0x7F
-            n = int.from_bytes(data[pos : pos + k], "big")
-            pos += k
-        v_end = pos + n
-        obj = _new(Tlv)
-        _set_tag(obj, data[start:tag_end])
-        _set_value(obj, data[pos:v_end])
-        if not b & 0x20:
-            _set_children(obj, ())
-        append(obj)
-        pos = v_end
+            n = int.from_bytes(data[v : v + k], "big")
+            v += k
+        pos = v + n
+        obj = _Raw()
+        obj.tag = tag
+        obj.value = data[v:pos]
+        obj.children = tuple(_tree(data, v, pos)) if b & 0x20 else ()
+        obj.__class__ = Tlv  # type: ignore[assignment]
+        append(obj)  # type: ignore[arg-type]
     return out
+
+
+def _check(data: bytes, pos: int, end: int, depth: int) -> None:
+    if depth > _MAX_DEPTH:
+        raise _Malformed
+    while pos < end:
+        b = data[pos]
+        if b & 0x1F != 0x1F:
+            if not b:
+                pos += 1
+                continue
+            n = data[pos + 1]
+            v = pos + 2
+        elif b == 0xFF:
+            pos += 1
+            continue
+        elif data[pos + 1] & 0x80:
+            v = _long_tag(data, pos + 1, end, pos)
+            n = data[v]
+            v += 1
+        else:
+            n = data[pos + 2]
+            v = pos + 3
+        if n & 0x80:
+            v, n = _fast_length(data, v, n)
+        pos = v + n
+        if b & 0x20:
+            if pos > end:
+                raise _Malformed
+            _check(data, v, pos, depth + 1)
+    if pos != end:
+        raise _Malformed
+
+
+def _fast_length(data: bytes, v: int, first: int) -> tuple[int, int]:
+    k = first & 0x7F
+    if not 0 < k <= _MAX_LEN_BYTES or v + k > len(data):
+        raise _Malformed
+    return v + k, int.from_bytes(data[v : v + k], "big")
+
+
+def _diagnose(data: bytes, pos: int, end: int, depth: int) -> None:
+    """Walk ``data[pos:end]`` checking every bound; raise the first error found, precisely.
+
+    The slow path: only run once the fast path has seen that something is wrong.
+    """
+    where = "left" if depth == 0 else "left in its parent"
+    while pos < end:
+        start = pos
+        b = data[pos]
+        pos += 1
+        if b & 0x1F == 0x1F:
+            if b == 0xFF:
+                continue
+            pos = _long_tag(data, pos, end, start)
+        elif not b:
+            continue
+        tag = data[start:pos].hex().upper()
+        if pos >= end:
+            raise TlvError(f"truncated length of tag {tag}", pos)
+        n = data[pos]
+        pos += 1
+        if n & 0x80:
+            pos, n = _long_length(data, pos, end, n, tag)
+        v_end = pos + n
+        if v_end > end:
+            raise TlvError(f"value of tag {tag} needs {n} bytes, {end - pos} {where}", pos)
+        if b & 0x20:
+            if depth >= _MAX_DEPTH:
+                raise TlvError(f"tag {tag} nests deeper than {_MAX_DEPTH} levels", start)
+            _diagnose(data, pos, v_end, depth + 1)
+        pos = v_end
 
 
 def _long_tag(data: bytes, pos: int, end: int, start: int) -> int:
-    """Skip the subsequent tag bytes (b8 set = another follows); return the offset after the tag."""
+    """Skip the subsequent tag bytes (b8 set: another follows); return the offset after the tag."""
     while True:
         if pos >= end:
             raise TlvError(f"truncated tag {data[start:pos].hex().upper()}", pos)
@@ -271,13 +341,10 @@ def _long_tag(data: bytes, pos: int, end: int, start: int) -> int:
             return pos
 
 
-def _long_length(
-    data: bytes, pos: int, end: int, first: int, start: int, tag_end: int
-) -> tuple[int, int]:
+def _long_length(data: bytes, pos: int, end: int, first: int, tag: str) -> tuple[int, int]:
     """Read the ``8k`` long-form length whose first byte (at ``pos - 1``) is ``first``."""
     k = first & 0x7F
     where = pos - 1
-    tag = data[start:tag_end].hex().upper()
     if k == 0:
         raise TlvError(f"indefinite length (80) for tag {tag}", where)
     if k > _MAX_LEN_BYTES:
@@ -287,13 +354,352 @@ def _long_length(
     return pos + k, int.from_bytes(data[pos : pos + k], "big")
 
 
-def _tag_hex(data: bytes, start: int) -> str:
-    pos = start + 1
-    if data[start] & 0x1F == 0x1F:
-        while pos < len(data) and data[pos] & 0x80:
+# --------------------------------------------------------------------------------------------
+# encoding
+
+
+def tag_bytes(tag: bytes | int) -> bytes:
+    """Return ``tag`` as raw bytes (``0x9F36`` -> ``b"\\x9f\\x36"``), checking it is one well-formed tag.
+
+    Raises:
+        TlvError: not a single EMV/BER tag of one to three bytes.
+    """
+    if isinstance(tag, int):
+        if tag <= 0:
+            raise TlvError(f"tag {tag:#x} is not a tag")
+        tag = tag.to_bytes((tag.bit_length() + 7) // 8, "big")
+    elif not isinstance(tag, bytes):
+        tag = bytes(tag)
+    _check_tag(tag)
+    return tag
+
+
+def _check_tag(tag: bytes) -> None:
+    n = len(tag)
+    if not 1 <= n <= _MAX_TAG_LEN:
+        raise TlvError(f"tag {tag.hex().upper()!r} must be 1 to 3 bytes")
+    first = tag[0]
+    if first == 0x00 or first == 0xFF:
+        raise TlvError(f"tag {tag.hex().upper()} starts with a filler byte")
+    if first & 0x1F != 0x1F:
+        if n != 1:
+            raise TlvError(f"tag {tag.hex().upper()}: first byte says one-byte tag")
+        return
+    if n == 1:
+        raise TlvError(f"tag {tag.hex().upper()}: first byte says more bytes follow")
+    for i in range(1, n):
+        more = tag[i] & 0x80
+        if bool(more) != (i < n - 1):
+            raise TlvError(f"tag {tag.hex().upper()}: bad continuation bit in byte {i + 1}")
+
+
+def encode_length(n: int) -> bytes:
+    """Minimal BER length field for a value of ``n`` bytes (EMV Book 3 Annex B)."""
+    if n < 0x80:
+        if n < 0:
+            raise TlvError(f"negative length {n}")
+        return bytes((n,))
+    if n <= 0xFF:
+        return bytes((0x81, n))
+    if n <= 0xFFFF:
+        return bytes((0x82, n >> 8, n & 0xFF))
+    if n <= 0xFFFFFF:
+        return bytes((0x83, n >> 16, (n >> 8) & 0xFF, n & 0xFF))
+    raise TlvError(f"value of {n} bytes is too long for a 3-byte length")
+
+
+def build(tag: bytes | int, value: bytes) -> bytes:
+    """Encode one data object: tag, minimal length, value.
+
+    >>> build(0x9F36, b"\\x00\\x01").hex()
+    '9f36020001'
+    """
+    if type(tag) is not bytes:
+        tag = tag_bytes(tag)
+    n = len(value)
+    if n < 0x80:
+        return tag + bytes((n,)) + value
+    return tag + encode_length(n) + value
+
+
+def build_constructed(tag: bytes | int, *children: bytes | Tlv) -> bytes:
+    """Encode a constructed object whose value is ``children`` (encoded bytes or ``Tlv``) in order.
+
+    Raises:
+        TlvError: ``tag`` is not a constructed tag.
+    """
+    tag = tag_bytes(tag)
+    if not tag[0] & 0x20:
+        raise TlvError(f"tag {tag.hex().upper()} is primitive")
+    return build(tag, b"".join(c.to_bytes() if isinstance(c, Tlv) else c for c in children))
+
+
+def encode(objs: Iterable[Tlv]) -> bytes:
+    """Concatenate the encodings of ``objs`` (the inverse of :func:`decode` for minimal lengths)."""
+    parts: list[bytes] = []
+    append = parts.append
+    for o in objs:
+        v = o.value
+        n = len(v)
+        append(o.tag)
+        append(bytes((n,)) if n < 0x80 else encode_length(n))
+        append(v)
+    return b"".join(parts)
+
+
+# --------------------------------------------------------------------------------------------
+# searching
+
+
+def walk(objs: Iterable[Tlv]) -> Iterator[Tlv]:
+    """Every object in ``objs`` and below, depth first, in encoding order."""
+    stack = [iter(objs)]
+    while stack:
+        for o in stack[-1]:
+            yield o
+            if o.tag[0] & 0x20:
+                stack.append(iter(o.children))
+                break
+        else:
+            stack.pop()
+
+
+def find(self, path: bytes | int | Sequence[bytes | int]) -> Tlv | None:
+        """``find(self.children, path)``."""
+        return find(self.children, path)
+
+
+_set_children = Tlv.children.__set__  # type: ignore[attr-defined]  # the slot, past frozen __setattr__
+
+
+class _Raw:
+    """Same slot layout as ``Tlv`` but mutable: the decoder fills one, then retypes it to ``Tlv``.
+
+    Plain slot stores plus a ``__class__`` assignment cost about half of the frozen dataclass's
+    ``__init__`` (which goes through ``object.__setattr__`` per field).
+    """
+
+    __slots__ = ("tag", "value", "children")
+
+
+class _Malformed(Exception):
+    """Internal: the fast path saw something wrong; :func:`_diagnose` says what and where."""
+
+
+_TAG1 = tuple(bytes((i,)) for i in range(256))
+
+
+# --------------------------------------------------------------------------------------------
+# decoding
+
+
+def decode(data: bytes | bytearray | memoryview) -> list[Tlv]:
+    """Decode every top-level data object in ``data`` (EMV Book 3 Annex B).
+
+    Args:
+        data: zero or more BER-TLV data objects, optionally with ``00``/``FF`` filler around them.
+
+    Returns:
+        The top-level objects in order, duplicates kept. Constructed objects carry their decoded
+        ``children``, recursively (built on first read; the whole tree is validated here).
+
+    Raises:
+        TlvError: truncated tag, length or value; a value overrunning its parent; indefinite
+            length (``80``); a length field over 4 bytes (``84``..); a tag over 3 bytes; nesting
+            deeper than 32. The offset is counted from the start of ``data``.
+    """
+    if type(data) is not bytes:
+        data = bytes(data)
+    try:
+        return _level(data, 0, len(data))
+    except (IndexError, _Malformed, TlvError):
+        pass
+    _diagnose(data, 0, len(data), 0)
+    raise TlvError("malformed BER-TLV")  # pragma: no cover  (_diagnose always raises first)
+
+
+# The fast path. _level() builds the top level and validates everything below it; _check()
+# validates without building; _tree() builds a validated subtree when its children are read. Neither tests bounds byte by byte: a
+# tag or length byte read past ``end`` pushes ``pos`` past ``end`` too, which the ``pos > end``
+# and ``pos != end`` tests catch; reading past the buffer raises IndexError. On any of these,
+# decode() hands over to _diagnose(), which walks carefully and raises the precise TlvError.
+
+
+def _level(data: bytes, pos: int, end: int) -> list[Tlv]:
+    """Validate ``data[pos:end]`` entirely; build its top level (children come on first read)."""
+    out: list[Tlv] = []
+    append = out.append
+    while pos < end:
+        b = data[pos]
+        if b & 0x1F != 0x1F:
+            if not b:
+                pos += 1  # 00 filler, EMV Book 3 Annex B
+                continue
+            tag = _TAG1[b]
+            n = data[pos + 1]
+            v = pos + 2
+        elif b == 0xFF:
+            pos += 1  # FF padding, ISO/IEC 7816-4 §5.2.2.1
+            continue
+        elif data[pos + 1] & 0x80:
+            v = _long_tag(data, pos + 1, end, pos)
+            tag = data[pos:v]
+            n = data[v]
+            v += 1
+        else:
+            v = pos + 3
+            tag = data[pos : v - 1]
+            n = data[v - 1]
+        if n & 0x80:
+            v, n = _fast_length(data, v, n)
+        pos = v + n
+        if pos > end:
+            raise _Malformed
+        obj = _Raw()
+        obj.tag = tag
+        obj.value = data[v:pos]
+        if b & 0x20:
+            _check(data, v, pos, 1)  # children slot left unset: Tlv.__getattr__ fills it
+        else:
+            obj.children = ()
+        obj.__class__ = Tlv  # type: ignore[assignment]
+        append(obj)  # type: ignore[arg-type]
+    return out
+
+
+def _tree(data: bytes, pos: int, end: int) -> list[Tlv]:
+    """Build every object in ``data[pos:end]``, which :func:`_check` has already validated."""
+    out: list[Tlv] = []
+    append = out.append
+    while pos < end:
+        b = data[pos]
+        if b & 0x1F != 0x1F:
+            if not b:
+                pos += 1
+                continue
+            tag = _TAG1[b]
+            n = data[pos + 1]
+            v = pos + 2
+        elif b == 0xFF:
             pos += 1
+            continue
+        else:
+            v = pos + 2
+            while data[v - 1] & 0x80:
+                v += 1
+            tag = data[pos:v]
+            n = data[v]
+            v += 1
+        if n & 0x80:
+            k = n & 0x7F
+            n = int.from_bytes(data[v : v + k], "big")
+            v += k
+        pos = v + n
+        obj = _Raw()
+        obj.tag = tag
+        obj.value = data[v:pos]
+        obj.children = tuple(_tree(data, v, pos)) if b & 0x20 else ()
+        obj.__class__ = Tlv  # type: ignore[assignment]
+        append(obj)  # type: ignore[arg-type]
+    return out
+
+
+def _check(data: bytes, pos: int, end: int, depth: int) -> None:
+    if depth > _MAX_DEPTH:
+        raise _Malformed
+    while pos < end:
+        b = data[pos]
+        if b & 0x1F != 0x1F:
+            if not b:
+                pos += 1
+                continue
+            n = data[pos + 1]
+            v = pos + 2
+        elif b == 0xFF:
+            pos += 1
+            continue
+        elif data[pos + 1] & 0x80:
+            v = _long_tag(data, pos + 1, end, pos)
+            n = data[v]
+            v += 1
+        else:
+            n = data[pos + 2]
+            v = pos + 3
+        if n & 0x80:
+            v, n = _fast_length(data, v, n)
+        pos = v + n
+        if b & 0x20:
+            if pos > end:
+                raise _Malformed
+            _check(data, v, pos, depth + 1)
+    if pos != end:
+        raise _Malformed
+
+
+def _fast_length(data: bytes, v: int, first: int) -> tuple[int, int]:
+    k = first & 0x7F
+    if not 0 < k <= _MAX_LEN_BYTES or v + k > len(data):
+        raise _Malformed
+    return v + k, int.from_bytes(data[v : v + k], "big")
+
+
+def _diagnose(data: bytes, pos: int, end: int, depth: int) -> None:
+    """Walk ``data[pos:end]`` checking every bound; raise the first error found, precisely.
+
+    The slow path: only run once the fast path has seen that something is wrong.
+    """
+    where = "left" if depth == 0 else "left in its parent"
+    while pos < end:
+        start = pos
+        b = data[pos]
         pos += 1
-    return data[start:pos].hex().upper()
+        if b & 0x1F == 0x1F:
+            if b == 0xFF:
+                continue
+            pos = _long_tag(data, pos, end, start)
+        elif not b:
+            continue
+        tag = data[start:pos].hex().upper()
+        if pos >= end:
+            raise TlvError(f"truncated length of tag {tag}", pos)
+        n = data[pos]
+        pos += 1
+        if n & 0x80:
+            pos, n = _long_length(data, pos, end, n, tag)
+        v_end = pos + n
+        if v_end > end:
+            raise TlvError(f"value of tag {tag} needs {n} bytes, {end - pos} {where}", pos)
+        if b & 0x20:
+            if depth >= _MAX_DEPTH:
+                raise TlvError(f"tag {tag} nests deeper than {_MAX_DEPTH} levels", start)
+            _diagnose(data, pos, v_end, depth + 1)
+        pos = v_end
+
+
+def _long_tag(data: bytes, pos: int, end: int, start: int) -> int:
+    """Skip the subsequent tag bytes (b8 set: another follows); return the offset after the tag."""
+    while True:
+        if pos >= end:
+            raise TlvError(f"truncated tag {data[start:pos].hex().upper()}", pos)
+        if pos - start >= _MAX_TAG_LEN:
+            raise TlvError(f"tag {data[start:pos + 1].hex().upper()}.. longer than 3 bytes", start)
+        b = data[pos]
+        pos += 1
+        if not b & 0x80:
+            return pos
+
+
+def _long_length(data: bytes, pos: int, end: int, first: int, tag: str) -> tuple[int, int]:
+    """Read the ``8k`` long-form length whose first byte (at ``pos - 1``) is ``first``."""
+    k = first & 0x7F
+    where = pos - 1
+    if k == 0:
+        raise TlvError(f"indefinite length (80) for tag {tag}", where)
+    if k > _MAX_LEN_BYTES:
+        raise TlvError(f"length field of {k + 1} bytes for tag {tag} (at most 4)", where)
+    if pos + k > end:
+        raise TlvError(f"truncated length of tag {tag}", where)
+    return pos + k, int.from_bytes(data[pos : pos + k], "big")
 
 
 # --------------------------------------------------------------------------------------------
@@ -446,10 +852,16 @@ def flatten(objs: Iterable[Tlv]) -> dict[bytes, bytes]:
     Constructed objects are descended into, not listed. Handy for a kernel's data store.
     """
     out: dict[bytes, bytes] = {}
-    for o in walk(objs):
-        if not o.tag[0] & 0x20 and o.tag not in out:
-            out[o.tag] = o.value
+    _flatten_into(objs, out)
     return out
+
+
+def _flatten_into(objs: Iterable[Tlv], out: dict[bytes, bytes]) -> None:
+    for o in objs:
+        if o.tag[0] & 0x20:
+            _flatten_into(o.children, out)
+        elif o.tag not in out:
+            out[o.tag] = o.value
 
 
 # --------------------------------------------------------------------------------------------
@@ -479,7 +891,7 @@ def parse_dol(dol: bytes) -> list[tuple[bytes, int]]:
         n = dol[pos]
         pos += 1
         if n & 0x80:
-            pos, n = _long_length(dol, pos, end, n, start, tag_end)
+            pos, n = _long_length(dol, pos, end, n, dol[start:tag_end].hex().upper())
         out.append((dol[start:tag_end], n))
     return out
 
