@@ -1,0 +1,93 @@
+"""A blank unified citizen card: the runtime, the MF with EF.DIR and EF.ICCID, and whatever applets exist.
+
+MF layout (ISO 7816-4 §8.2.1):
+
+* ``2F00`` EF.DIR, linear variable, SFI 30: one record per application, ``61 { 4F AID, 50 label }``.
+* ``2FE2`` EF.ICCID, transparent, SFI 2: the card serial as 10 bytes of nibble-swapped BCD padded
+  with F (the ETSI TS 102 221 §13.2 layout), e.g. serial ``8901`` → ``98 10 FF ..``.
+
+Both are readable by anyone and written only at issuance (through this module, not by APDUs).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+
+from cardkit.tlv import build
+
+from applets.runtime.applet import Applet
+from applets.runtime.atr import derive_uid
+from applets.runtime.card import SimulatedCard
+from applets.runtime.fs import ALWAYS, NEVER, Structure
+from applets.runtime.mf import MF_AID, FileSystemApplet
+
+__all__ = ["new_blank_card", "list_application", "encode_iccid", "decode_iccid", "EF_DIR", "EF_ICCID"]
+
+EF_DIR = 0x2F00
+EF_ICCID = 0x2FE2
+
+
+def encode_iccid(serial: str) -> bytes:
+    """Up to 20 digits → 10 bytes, nibble-swapped BCD padded with F (ETSI TS 102 221 §13.2)."""
+    if not serial.isdigit() or len(serial) > 20:
+        raise ValueError("the card serial must be 1..20 decimal digits")
+    digits = serial.ljust(20, "F")
+    return bytes.fromhex("".join(digits[i + 1] + digits[i] for i in range(0, 20, 2)))
+
+
+def decode_iccid(raw: bytes) -> str:
+    nibbles = raw.hex().upper()
+    return "".join(nibbles[i + 1] + nibbles[i] for i in range(0, len(nibbles), 2)).rstrip("F")
+
+
+def _mf(card: SimulatedCard) -> FileSystemApplet:
+    for a in card.applets:
+        if isinstance(a, FileSystemApplet) and a.is_master_file:
+            return a
+    raise ValueError("this card has no MF applet")
+
+
+def list_application(card: SimulatedCard, aid: bytes, label: str) -> None:
+    """Append ``61 { 4F aid, 50 label }`` to EF.DIR (issuance: bypasses access conditions)."""
+    mf = _mf(card)
+    path = mf.fs.root + (EF_DIR,)
+    record = build(0x61, build(0x4F, aid) + build(0x50, label.encode("ascii")))
+    with card.store.transaction():
+        mf.fs.set_content(path, mf.fs.records(path) + (record,))
+
+
+def new_blank_card(
+    *,
+    serial: str | None = None,
+    uid: bytes | None = None,
+    applets: Sequence[Applet] = (),
+    default_aid: bytes | None = None,
+) -> SimulatedCard:
+    """Make a blank card (powered off): MF applet (default-selected) with EF.DIR and EF.ICCID.
+
+    Args:
+        serial: card serial / ICCID digits; 16 random digits if omitted (issuance, not an applet,
+            so the host's randomness is fine here).
+        uid: ISO 14443 UID; derived from the serial if omitted.
+        applets: further applets to register after the MF; each is listed in EF.DIR.
+        default_aid: applet selected at power-on; the MF if omitted.
+    """
+    if serial is None:
+        serial = "".join(secrets.choice("0123456789") for _ in range(16))
+    iccid = encode_iccid(serial)
+    mf = FileSystemApplet(MF_AID)
+    card = SimulatedCard(
+        applets=[mf],
+        default_aid=default_aid if default_aid is not None else MF_AID,
+        uid=uid if uid is not None else derive_uid(serial.encode("ascii")),
+    )
+    root = mf.fs.root
+    with card.store.transaction():
+        mf.fs.create_ef(root, EF_DIR, Structure.LINEAR_VARIABLE, record_size=0x7F, max_records=16, sfi=30,
+                        read=ALWAYS, update=NEVER)
+        mf.fs.create_ef(root, EF_ICCID, Structure.TRANSPARENT, data=iccid, sfi=2, read=ALWAYS, update=NEVER)
+    for applet in applets:
+        card.register(applet)
+        list_application(card, applet.aid, applet.label)
+    return card
