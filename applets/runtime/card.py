@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from cardkit.apdu import SW, ResponseAPDU
+from cardkit.apdu import SW
 from cardkit.errors import CardTornError
 
 from applets.runtime.applet import Applet
@@ -158,6 +158,8 @@ class SimulatedCard:
             resp = self._dispatcher.dispatch(bytes(capdu))
             if self.store.in_transaction:
                 raise TransactionError("the applet returned with a transaction still open")
+            # int(): ResponseAPDU(data, SW.OK) keeps the enum, whose to_bytes has another signature
+            return bytes(resp.data) + int(resp.sw).to_bytes(2, "big")
         except PowerLoss:
             self.power_off()
             raise CardTornError("card lost power during a persistent write (injected tear)") from None
@@ -167,5 +169,4 @@ class SimulatedCard:
             log.exception("applet failed on %s", bytes(capdu[:4]).hex().upper())
             if self.strict:
                 raise
-            resp = ResponseAPDU(b"", SW.NO_PRECISE_DIAGNOSIS)
-        return resp.to_bytes()
+            return int(SW.NO_PRECISE_DIAGNOSIS).to_bytes(2, "big")

@@ -163,9 +163,10 @@ def save_card(card: SimulatedCard, path: str | os.PathLike[str], *, force: bool 
     data = json.dumps(_card_document(card), indent=1, sort_keys=True, ensure_ascii=True).encode("ascii") + b"\n"
     if not force and path.exists():
         try:
-            _read_document(path)
+            load_card(path)  # the whole load, so an image of a newer cardkit is not lost either
         except CardImageError as exc:
-            raise CardImageError(f"refusing to overwrite {path}: it is not a valid card image ({exc}); "
+            reason = str(exc).removeprefix(f"card image {path}: ")
+            raise CardImageError(f"refusing to overwrite {path}: it is not a loadable card image ({reason}); "
                                  f"move it away first") from None
     folder = path.parent if str(path.parent) else Path(".")
     tmp = folder / f".{path.name}.{secrets.token_hex(4)}.tmp"

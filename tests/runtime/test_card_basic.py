@@ -44,3 +44,12 @@ def test_reset_keeps_interface() -> None:
     assert card.reset() == card.contactless.atr
     assert card.power_on() == card.atr
     assert card.reset() == card.atr
+
+
+def test_enum_status_words_from_applets_are_fine() -> None:
+    from .toy import EnumSwApplet
+
+    aid = bytes.fromhex("F0000000E1")
+    card = SimulatedCard(applets=[EnumSwApplet(aid)], default_aid=aid)
+    card.power_on()
+    assert card.transmit(bytes.fromhex("80010000")) == bytes.fromhex("019000")
