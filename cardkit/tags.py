@@ -301,7 +301,7 @@ _TABLES: dict[str, list[tuple[str, str, str, str]]] = {
         ("76", "DG4 (iris)", _T, _ICAO10),
         ("77", "EF.SOD (document security object)", _T, _ICAO10),
         ("7C", "Dynamic Authentication Data (PACE GENERAL AUTHENTICATE)", _T, _ICAO11),
-        ("7F2E", "Biometric Data Block (enciphered)", "b", _ICAO10),
+        ("7F2E", "Biometric Data Block (constructed, enciphered)", _T, _ICAO10),
         ("7F60", "Biometric Information Template", _T, _ICAO10),
         ("7F61", "Biometric Information Group Template", _T, _ICAO10),
         ("A1", "Biometric Header Template (BHT)", _T, _ICAO10),
