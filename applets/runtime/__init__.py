@@ -18,7 +18,17 @@ from applets.runtime.applet import (
 from applets.runtime.atr import AtrInfo, ContactlessIdentity, parse_atr
 from applets.runtime.blank import list_application, new_blank_card
 from applets.runtime.card import SimulatedCard
-from applets.runtime.fs import ALWAYS, KEY, NEVER, PIN, Access, FileInfo, FileSystem, FsSession, Structure
+from applets.runtime.fs import (
+    ALWAYS,
+    KEY,
+    NEVER,
+    PIN,
+    Access,
+    FileInfo,
+    FileSystem,
+    FsSession,
+    Structure,
+)
 from applets.runtime.fscmd import process_file_command
 from applets.runtime.image import IMAGE_FORMAT, IMAGE_VERSION, load_card, save_card
 from applets.runtime.mf import MF_AID, FileSystemApplet

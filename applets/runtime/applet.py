@@ -17,19 +17,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
+from applets.runtime.store import StoreView
 from cardkit.apdu import SW, CommandAPDU, ResponseAPDU
 from cardkit.tlv import build
-
-from applets.runtime.store import StoreView
 
 __all__ = [
     "Applet",
     "CommandContext",
-    "register_applet",
-    "applet_type",
     "applet_from_config",
-    "status",
+    "applet_type",
     "fci",
+    "register_applet",
+    "status",
 ]
 
 

@@ -16,9 +16,9 @@ import hashlib
 from dataclasses import dataclass, field
 
 __all__ = [
+    "HISTORICAL_BYTES",
     "AtrInfo",
     "ContactlessIdentity",
-    "HISTORICAL_BYTES",
     "build_contact_atr",
     "build_contactless_atr",
     "derive_uid",
@@ -168,5 +168,5 @@ def ats_historical_bytes(ats: bytes) -> bytes:
     if len(ats) < 2:
         return b""
     t0 = ats[1]
-    pos = 2 + bin(t0 & 0x70).count("1")
+    pos = 2 + (t0 & 0x70).bit_count()
     return bytes(ats[pos : ats[0]])

@@ -14,15 +14,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 
-from cardkit.tlv import build
-
 from applets.runtime.applet import Applet
 from applets.runtime.atr import derive_uid
 from applets.runtime.card import SimulatedCard
 from applets.runtime.fs import ALWAYS, NEVER, Structure
 from applets.runtime.mf import MF_AID, FileSystemApplet
+from cardkit.tlv import build
 
-__all__ = ["new_blank_card", "list_application", "encode_iccid", "decode_iccid", "EF_DIR", "EF_ICCID"]
+__all__ = ["EF_DIR", "EF_ICCID", "decode_iccid", "encode_iccid", "list_application", "new_blank_card"]
 
 EF_DIR = 0x2F00
 EF_ICCID = 0x2FE2

@@ -12,13 +12,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from cardkit.apdu import SW
-from cardkit.errors import CardTornError
-
 from applets.runtime.applet import Applet
-from applets.runtime.atr import HISTORICAL_BYTES, ContactlessIdentity, build_contact_atr, derive_uid
+from applets.runtime.atr import (
+    HISTORICAL_BYTES,
+    ContactlessIdentity,
+    build_contact_atr,
+    derive_uid,
+)
 from applets.runtime.dispatch import Dispatcher
 from applets.runtime.store import PowerLoss, Store, TransactionError
+from cardkit.apdu import SW
+from cardkit.errors import CardTornError
 
 __all__ = ["SimulatedCard"]
 

@@ -18,12 +18,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from applets.runtime.applet import Applet, CommandContext, status
 from cardkit.apdu import SW, CommandAPDU, ResponseAPDU
 from cardkit.errors import ApduError
 
-from applets.runtime.applet import Applet, CommandContext, status
-
-__all__ = ["Dispatcher", "ClassByte", "decode_cla", "CHANNELS"]
+__all__ = ["CHANNELS", "ClassByte", "Dispatcher", "decode_cla"]
 
 log = logging.getLogger(__name__)
 

@@ -20,22 +20,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
-from cardkit.tlv import build
-
 from applets.runtime.pin import Pins
 from applets.runtime.store import StoreView
+from cardkit.tlv import build
 
 __all__ = [
-    "Access",
     "ALWAYS",
+    "KEY",
     "NEVER",
     "PIN",
-    "KEY",
-    "Structure",
+    "Access",
     "FileInfo",
     "FileSystem",
     "FsSession",
     "Path",
+    "Structure",
 ]
 
 Path = tuple[int, ...]  # FIDs from the root DF, the root included
@@ -74,11 +73,11 @@ ALWAYS = Access("always")
 NEVER = Access("never")
 
 
-def PIN(ref: int) -> Access:  # noqa: N802 - reads like the condition it names
+def PIN(ref: int) -> Access:
     return Access("pin", ref)
 
 
-def KEY(ref: int) -> Access:  # noqa: N802
+def KEY(ref: int) -> Access:
     return Access("key", ref)
 
 
@@ -181,10 +180,12 @@ class FileSystem:
         return None
 
     def content(self, path: Path) -> bytes:
-        return self.store.get(f"d/{_key(path)}", b"")
+        value: bytes = self.store.get(f"d/{_key(path)}", b"")
+        return value
 
     def records(self, path: Path) -> tuple[bytes, ...]:
-        return self.store.get(f"d/{_key(path)}", ())
+        value: tuple[bytes, ...] = self.store.get(f"d/{_key(path)}", ())
+        return value
 
     def set_content(self, path: Path, value: bytes | tuple[bytes, ...]) -> None:
         self.store.set(f"d/{_key(path)}", value)

@@ -8,12 +8,11 @@ the file (6986 / 6A82 / 6981), the access condition (6982), then addresses (6B00
 
 from __future__ import annotations
 
-from cardkit.apdu import SW, CommandAPDU, ResponseAPDU
-
 from applets.runtime.applet import status
 from applets.runtime.fs import FileInfo, FileSystem, FsSession, Path, Structure
+from cardkit.apdu import SW, CommandAPDU, ResponseAPDU
 
-__all__ = ["process_file_command", "select_file", "INS_SELECT"]
+__all__ = ["INS_SELECT", "process_file_command", "select_file"]
 
 INS_SELECT = 0xA4
 INS_READ_BINARY = 0xB0

@@ -30,11 +30,10 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from cardkit.errors import CardImageError
-
-from applets.runtime.applet import applet_type
+from applets.runtime.applet import Applet, applet_type
 from applets.runtime.card import SimulatedCard
 from applets.runtime.store import Store, decode_value, encode_value
+from cardkit.errors import CardImageError
 
 __all__ = ["IMAGE_FORMAT", "IMAGE_VERSION", "load_card", "save_card"]
 
@@ -50,21 +49,20 @@ def _canonical(obj: Any) -> bytes:
 def _card_document(card: SimulatedCard) -> dict[str, Any]:
     if card.store.in_transaction:
         raise CardImageError("cannot save a card in the middle of a transaction")
-    body = {
+    applets = [{"type": a.type_name, "module": type(a).__module__, "config": a.to_config()} for a in card.applets]
+    for applet in card.applets:
+        if not applet.type_name:
+            raise CardImageError(f"applet {type(applet).__name__} has no @register_applet name; it cannot be saved")
+    body: dict[str, Any] = {
         "uid": card.contactless.uid.hex().upper(),
         "default_aid": card.default_aid.hex().upper() if card.default_aid is not None else None,
         "historical_bytes": card.historical_bytes.hex().upper(),
-        "applets": [
-            {"type": a.type_name, "module": type(a).__module__, "config": a.to_config()} for a in card.applets
-        ],
+        "applets": applets,
         "store": {
             "generation": card.store.generation,
             "data": {k: encode_value(v) for k, v in sorted(card.store.committed().items())},
         },
     }
-    for entry, applet in zip(body["applets"], card.applets):
-        if not entry["type"]:
-            raise CardImageError(f"applet {type(applet).__name__} has no @register_applet name; it cannot be saved")
     return {
         "format": IMAGE_FORMAT,
         "version": IMAGE_VERSION,
@@ -134,7 +132,7 @@ def load_card(path: str | os.PathLike[str]) -> SimulatedCard:
     return card
 
 
-def _applet_class(name: str, module: str) -> type:
+def _applet_class(name: str, module: str) -> type[Applet]:
     try:
         return applet_type(name)
     except KeyError:

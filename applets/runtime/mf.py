@@ -9,14 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cardkit.apdu import SW, CommandAPDU, ResponseAPDU
-
 from applets.runtime.applet import Applet, CommandContext, register_applet, status
 from applets.runtime.fs import FileSystem, FsSession
 from applets.runtime.fscmd import process_file_command
 from applets.runtime.store import StoreView
+from cardkit.apdu import SW, CommandAPDU, ResponseAPDU
 
-__all__ = ["FileSystemApplet", "MF_AID"]
+__all__ = ["MF_AID", "FileSystemApplet"]
 
 # "F" first nibble = proprietary, unregistered AID (ISO 7816-5 §5.2); then "cardkitMF" in ASCII.
 MF_AID = bytes.fromhex("F0") + b"cardkitMF"

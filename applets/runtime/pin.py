@@ -19,12 +19,11 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from cardkit.apdu import SW, CommandAPDU, ResponseAPDU
-
 from applets.runtime.applet import status
 from applets.runtime.store import StoreView
+from cardkit.apdu import SW, CommandAPDU, ResponseAPDU
 
-__all__ = ["Pins", "INS_VERIFY", "INS_CHANGE_REFERENCE_DATA", "INS_RESET_RETRY_COUNTER"]
+__all__ = ["INS_CHANGE_REFERENCE_DATA", "INS_RESET_RETRY_COUNTER", "INS_VERIFY", "Pins"]
 
 INS_VERIFY = 0x20
 INS_CHANGE_REFERENCE_DATA = 0x24

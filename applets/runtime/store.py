@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from types import MappingProxyType
 from typing import Any, TypeAlias
 
-__all__ = ["Store", "StoreView", "TransactionError", "PowerLoss", "Value"]
+__all__ = ["PowerLoss", "Store", "StoreView", "TransactionError", "Value"]
 
 Value: TypeAlias = Any  # bytes | int | bool | str | None | tuple[Value, ...] | Mapping[str, Value]
 
@@ -202,7 +202,7 @@ class Store:
 class StoreView:
     """One applet's corner of the store: every key is prefixed with ``<prefix>/``."""
 
-    __slots__ = ("store", "prefix")
+    __slots__ = ("prefix", "store")
 
     def __init__(self, store: Store, prefix: str) -> None:
         self.store = store

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from applets.runtime import ALWAYS, MF_AID, NEVER, PIN, SimulatedCard, Structure, new_blank_card
+from applets.runtime import (
+    ALWAYS,
+    MF_AID,
+    NEVER,
+    PIN,
+    SimulatedCard,
+    Structure,
+    new_blank_card,
+)
 
 
 def build_fs_card() -> SimulatedCard:

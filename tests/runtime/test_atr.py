@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from applets.runtime import ContactlessIdentity, new_blank_card, parse_atr
-from applets.runtime.atr import HISTORICAL_BYTES, ats_historical_bytes, build_contact_atr, derive_uid
+from applets.runtime.atr import (
+    HISTORICAL_BYTES,
+    ats_historical_bytes,
+    build_contact_atr,
+    derive_uid,
+)
 
 
 def _xor(b: bytes) -> int:

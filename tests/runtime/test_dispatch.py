@@ -126,8 +126,7 @@ def test_select_fid_from_an_application_goes_to_the_mf(card: SimulatedCard) -> N
     assert sw(card, select(A1)) == SW.OK
     assert sw(card, "00 A4 000C 02 7777") == SW.FILE_NOT_FOUND
     assert card.selected() is card.applet(A1)  # failed: the application stays
-    data, s = send(card, "00 A4 0000 02 3F00 00")
-    assert s == SW.OK and card.selected() is card.applet(MF_AID)
+    assert sw(card, "00 A4 0000 02 3F00 00") == SW.OK and card.selected() is card.applet(MF_AID)
     assert sw(card, select(A1)) == SW.OK
     assert sw(card, "00 A4 080C 02 2FE2") == SW.OK  # path from MF
     assert send(card, "00 B0 0000 00")[1] == SW.OK

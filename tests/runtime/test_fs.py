@@ -189,20 +189,18 @@ def test_builder_rejects_bad_files() -> None:
     card = new_blank_card(serial="1")
     fs = card.applet(MF_AID).fs  # type: ignore[attr-defined]
     bad = [
-        dict(fid=0x2F00),  # exists
-        dict(fid=0x3F00),  # reserved
-        dict(fid=0x0100, sfi=31),
-        dict(fid=0x0100, sfi=30),  # taken by EF.DIR
-        dict(fid=0x0100, structure=Structure.LINEAR_FIXED, record_size=0, max_records=1),
-        dict(fid=0x0100, structure=Structure.LINEAR_FIXED, record_size=2, max_records=1, records=[b"abc"]),
-        dict(fid=0x0100, size=1, data=b"ab"),
+        {"fid": 0x2F00},  # exists
+        {"fid": 0x3F00},  # reserved
+        {"fid": 0x0100, "sfi": 31},
+        {"fid": 0x0100, "sfi": 30},  # taken by EF.DIR
+        {"fid": 0x0100, "structure": Structure.LINEAR_FIXED, "record_size": 0, "max_records": 1},
+        {"fid": 0x0100, "structure": Structure.LINEAR_FIXED, "record_size": 2, "max_records": 1, "records": [b"abc"]},
+        {"fid": 0x0100, "size": 1, "data": b"ab"},
     ]
     for kw in bad:
-        with pytest.raises(ValueError):
-            with card.store.transaction():
-                fs.create_ef(fs.root, **kw)
-    with pytest.raises(ValueError):
-        with card.store.transaction():
-            fs.create_df(fs.root + (0x2F00,), 0x1000)  # parent is an EF
+        with pytest.raises(ValueError), card.store.transaction():
+            fs.create_ef(fs.root, **kw)
+    with pytest.raises(ValueError), card.store.transaction():
+        fs.create_df(fs.root + (0x2F00,), 0x1000)  # parent is an EF
     with card.store.transaction():
         fs.create_ef(fs.root, 0x0100, read=ALWAYS, data=b"ok")

@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from applets.runtime import IMAGE_FORMAT, IMAGE_VERSION, MF_AID, SimulatedCard, load_card, new_blank_card, save_card
+from applets.runtime import (
+    IMAGE_FORMAT,
+    IMAGE_VERSION,
+    MF_AID,
+    SimulatedCard,
+    load_card,
+    new_blank_card,
+    save_card,
+)
 from applets.runtime.store import TransactionError
 from cardkit.apdu import SW
 from cardkit.errors import CardImageError

@@ -26,12 +26,11 @@ def test_commit_and_abort() -> None:
         assert s.get("k") == 2  # reads see the transaction's own writes
         assert s.committed()["k"] == 1
     assert s.get("k") == 2 and s.generation == 1
-    with pytest.raises(RuntimeError):
-        with s.transaction():
-            s.set("k", 3)
-            s.delete("n")
-            assert "n" not in s and s.keys() == ["k"]
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), s.transaction():
+        s.set("k", 3)
+        s.delete("n")
+        assert "n" not in s and s.keys() == ["k"]
+        raise RuntimeError("boom")
     assert s.get("k") == 2 and s.get("n") == b"\x01" and s.generation == 1
 
 
@@ -62,12 +61,10 @@ def test_values_are_frozen() -> None:
     assert s.get("l") == (1, (2, b"x"))
     with pytest.raises(TypeError):
         s.get("d")["x"] = b"zz"  # type: ignore[index]
-    with pytest.raises(TypeError):
-        with s.transaction():
-            s.set("bad", 1.5)
-    with pytest.raises(TypeError):
-        with s.transaction():
-            s.set("bad", {1: 2})
+    with pytest.raises(TypeError), s.transaction():
+        s.set("bad", 1.5)
+    with pytest.raises(TypeError), s.transaction():
+        s.set("bad", {1: 2})
     assert "bad" not in s
 
 
@@ -85,10 +82,9 @@ def test_json_encoding_round_trip() -> None:
 def test_tear_counts_writes_and_the_commit_record() -> None:
     s = Store({"a": 0})
     s.arm_tear(3)  # set, set, commit -> the commit record tears
-    with pytest.raises(PowerLoss):
-        with s.transaction():
-            s.set("a", 1)
-            s.set("b", 1)
+    with pytest.raises(PowerLoss), s.transaction():
+        s.set("a", 1)
+        s.set("b", 1)
     assert s.committed() == {"a": 0} and not s.in_transaction and not s.tear_armed
     with pytest.raises(ValueError):
         s.arm_tear(0)

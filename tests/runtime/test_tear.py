@@ -107,3 +107,33 @@ def test_tear_during_default_selection_at_power_on() -> None:
     assert not card.powered and app.values() == (0, 0, 0, 0)
     card.power_on()
     assert app.values() == (1, 0, 0, 0)
+
+
+@pytest.mark.parametrize("setup, cmd, read", [
+    ("00 20 0001 04 31323334", "00 D6 8100 04 41424344", "00 B0 8100 00"),
+    ("00 A4 000C 02 3F00", "00 E2 00 20 02 0102", "00 B2 01 24 00"),
+    ("00 20 0001 04 31323334", "00 DC 01 1C 04 5A5A5A5A", "00 B2 01 1C 00"),
+])
+def test_file_writes_are_atomic(setup: str, cmd: str, read: str) -> None:
+    from .conftest import build_fs_card
+
+    def fresh() -> SimulatedCard:
+        card = build_fs_card()
+        assert sw(card, setup) == SW.OK
+        return card
+
+    probe = fresh()
+    old = send(probe, read)
+    before = probe.store.writes
+    assert sw(probe, cmd) == SW.OK
+    n = probe.store.writes - before
+    new = send(probe, read)
+    assert n >= 2 and old != new
+    for k in range(1, n + 1):
+        card = fresh()
+        card.arm_tear(k)
+        with pytest.raises(CardTornError):
+            card.transmit(bytes.fromhex(cmd.replace(" ", "")))
+        card.power_on()
+        assert sw(card, setup) == SW.OK
+        assert send(card, read) == old
