@@ -117,7 +117,7 @@ def card_new(out: Path, force: bool) -> None:
     if out.exists() and not force:
         raise CardkitError(f"{out} already exists: choose another path or pass --force")
     card = new_blank_card()
-    save_card(card, out)
+    save_card(card, out, force=force)
     console.print(f"blank card written to {out} (ATR {card.atr.hex(' ').upper()})")
 
 
@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     except CardkitError as exc:
         if debug:
             raise
-        errors.print(f"error: {exc}", markup=False)
+        click.echo(f"error: {exc}", err=True)  # click, not rich: one line, never wrapped
         return EXIT_USER_ERROR
     return 0
 

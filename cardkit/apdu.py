@@ -124,6 +124,7 @@ class ResponseAPDU:
     def __post_init__(self) -> None:
         if not 0 <= self.sw <= 0xFFFF:
             raise ApduError(f"status word {self.sw:#x} is not two bytes")
+        object.__setattr__(self, "sw", int(self.sw))  # a plain int, even when given an SW member
 
     @property
     def sw1(self) -> int:
@@ -207,9 +208,6 @@ class SW(IntEnum):
     COUNTER_AT_LIMIT = 0x9402
     KEY_INDEX_NOT_SUPPORTED = 0x9403
     MAC_REQUIRED = 0x9406
-
-    def to_bytes(self) -> bytes:
-        return int(self).to_bytes(2, "big")
 
 
 _EXACT: dict[int, str] = {

@@ -21,7 +21,7 @@ from applets.runtime.atr import (
 )
 from applets.runtime.dispatch import Dispatcher
 from applets.runtime.store import PowerLoss, Store, TransactionError
-from cardkit.apdu import SW
+from cardkit.apdu import SW, ResponseAPDU
 from cardkit.errors import CardTornError
 
 __all__ = ["SimulatedCard"]
@@ -162,8 +162,7 @@ class SimulatedCard:
             resp = self._dispatcher.dispatch(bytes(capdu))
             if self.store.in_transaction:
                 raise TransactionError("the applet returned with a transaction still open")
-            # int(): ResponseAPDU(data, SW.OK) keeps the enum, whose to_bytes has another signature
-            return bytes(resp.data) + int(resp.sw).to_bytes(2, "big")
+            return resp.to_bytes()
         except PowerLoss:
             self.power_off()
             raise CardTornError("card lost power during a persistent write (injected tear)") from None
@@ -173,4 +172,4 @@ class SimulatedCard:
             log.exception("applet failed on %s", bytes(capdu[:4]).hex().upper())
             if self.strict:
                 raise
-            return int(SW.NO_PRECISE_DIAGNOSIS).to_bytes(2, "big")
+            return ResponseAPDU.status(SW.NO_PRECISE_DIAGNOSIS).to_bytes()
