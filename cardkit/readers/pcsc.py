@@ -238,16 +238,32 @@ class PcscConnection(Connection):
                            "T0": api.SCARD_PROTOCOL_T0, "T1": api.SCARD_PROTOCOL_T1}[protocol]
         hr, self._card, active = api.SCardConnect(self._ctx.handle, reader.name, api.SCARD_SHARE_SHARED,
                                                   self._protocols)
-        if hr == _E_PROTO_MISMATCH:
-            self._ctx.invalidate()
-            raise TransportError(f"the card in {reader.name!r} does not offer {protocol} "
-                                 f"(its ATR decides): connect with another protocol or 'any'")
+        if hr & 0xFFFFFFFF == _E_PROTO_MISMATCH:
+            # The card may still run the protocol an earlier session negotiated: a warm reset lets
+            # PC/SC negotiate again. Only if the ATR does not offer the protocol is it a real mismatch.
+            hr, active = self._connect_with_reset(reader.name)
+            if hr & 0xFFFFFFFF == _E_PROTO_MISMATCH:
+                self._ctx.invalidate()
+                raise TransportError(f"the card in {reader.name!r} does not offer {protocol} "
+                                     f"(its ATR decides): connect with another protocol or 'any'")
         if hr != 0:
             self._ctx.invalidate()
             raise _fail(hr, f"cannot connect to the card in {reader.name!r}", reader.name)
         super().__init__(reader.name, self._set_protocol(active))
         self._atr = self._read_atr()
         log.debug("connected to %r, %s, ATR %s", reader.name, self.protocol, self._atr.hex())
+
+    def _connect_with_reset(self, name: str) -> tuple[int, int]:
+        api = _api()
+        hr, self._card, active = api.SCardConnect(self._ctx.handle, name, api.SCARD_SHARE_SHARED,
+                                                  api.SCARD_PROTOCOL_T0 | api.SCARD_PROTOCOL_T1)
+        if hr != 0:
+            return hr, active
+        log.info("resetting the card in %r to negotiate another protocol", name)
+        hr, active = api.SCardReconnect(self._card, api.SCARD_SHARE_SHARED, self._protocols, api.SCARD_RESET_CARD)
+        if hr != 0:
+            api.SCardDisconnect(self._card, api.SCARD_LEAVE_CARD)
+        return hr, active
 
     def _set_protocol(self, active: int) -> str:
         api = _api()
