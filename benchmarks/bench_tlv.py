@@ -77,13 +77,14 @@ RESPONSES: list[Spec] = [
         ("8C", _h("9F02069F03069F1A0295055F2A029A039C019F37049F21039F4E14")),
         ("8D", _h("910A8A0295059F37049F4C08")), ("9F49", _h("9F3704")), ("9F4A", b"\x82"),
     ])],
-    # READ RECORD SFI 3 rec 1: issuer public key certificate (1408-bit)
+    # READ RECORD SFI 3 rec 1: issuer public key certificate (1984-bit CA key) and remainder
     [("70", [
-        ("8F", b"\x08"), ("90", _fill(176, 2)), ("92", _fill(36, 3)), ("9F32", b"\x03"),
+        ("8F", b"\x08"), ("90", _fill(248, 2)), ("92", _fill(36, 3)), ("9F32", b"\x03"),
     ])],
-    # READ RECORD SFI 3 rec 2: ICC public key certificate (1152-bit)
+    # READ RECORD SFI 3 rec 2: ICC public key certificate (1984-bit issuer key), SDA data
     [("70", [
-        ("9F46", _fill(144, 4)), ("9F47", b"\x03"), ("9F48", _fill(42, 5)),
+        ("9F46", _fill(248, 4)), ("9F47", b"\x03"), ("9F48", _fill(10, 5)),
+        ("93", _fill(164, 7)),
     ])],
     # READ RECORD SFI 4 rec 1: PBOC electronic cash and risk data
     [("70", [
@@ -157,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     decoders: dict[str, Callable[[], object]] = {
         "cardkit.tlv.decode": lambda: tlv.decode(payload),
         "cardkit.tlv.decode + read every children": lambda: _materialise(tlv.decode(payload)),
+        "cardkit.tlv.flatten(decode())": lambda: tlv.flatten(tlv.decode(payload)),
+        "cardkit.tlv.flatten(bytes)": lambda: tlv.flatten(payload),
     }
     encoders: dict[str, Callable[[], object]] = {
         "cardkit.tlv.encode(decoded objects)": (lambda objs: lambda: tlv.encode(objs))(
@@ -178,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         notes.append("pyemv returns a dict: duplicate tags (the seven 6F/77/70 templates) overwrite "
                      "each other; compared on the set of primitive tags only")
         decoders["pyemv.tlv.decode"] = lambda: pyemv_tlv.decode(payload)
+        decoders["pyemv.tlv.decode(flatten=True)"] = lambda: pyemv_tlv.decode(payload, flatten=True)
         pyemv_in = [_pyemv_input(r) for r in RESPONSES]
         encoders["pyemv.tlv.encode (per response)"] = lambda: b"".join(
             pyemv_tlv.encode(d) for d in pyemv_in
@@ -216,7 +220,12 @@ def main(argv: list[str] | None = None) -> int:
 
     ours = results["decode"]["cardkit.tlv.decode"]["median_us"]
     ours_full = results["decode"]["cardkit.tlv.decode + read every children"]["median_us"]
-    peers = {k: v["median_us"] for k, v in results["decode"].items() if not k.startswith("cardkit")}
+    ours_flat = results["decode"]["cardkit.tlv.flatten(decode())"]["median_us"]
+    peers = {
+        k: v["median_us"]
+        for k, v in results["decode"].items()
+        if not k.startswith("cardkit") and "flatten" not in k
+    }
     print(f"payload: {len(payload)} bytes, {n_objs} data objects, Python {platform.python_version()}")
     for section in ("decode", "encode"):
         print(f"\n{section:<48} {'best µs':>9} {'median µs':>10} {'x cardkit':>10}")
@@ -230,6 +239,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nfastest peer: {fastest} ({peers[fastest]:.2f} µs median)")
         print(f"cardkit decode is {peers[fastest] / ours:.2f}x faster "
               f"({peers[fastest] / ours_full:.2f}x when every child object is also read)")
+        if "pyemv.tlv.decode(flatten=True)" in results["decode"]:
+            flat_peer = results["decode"]["pyemv.tlv.decode(flatten=True)"]["median_us"]
+            results["speedup_flatten_vs_pyemv"] = flat_peer / ours_flat
+            print(f"decode + flatten to a tag->value dict: {flat_peer / ours_flat:.2f}x pyemv")
     for note in notes:
         print(f"note: {note}")
 

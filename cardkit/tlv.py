@@ -55,7 +55,8 @@ class Tlv:
     Building one by hand: ``Tlv(b"\x9f\x36", b"\x00\x01")``; an ``int`` tag such as ``0x9F36`` is
     accepted and stored as bytes. For a constructed tag give either ``children`` (``value`` is
     then encoded from them) or ``value`` (``children`` is then decoded from it). If both are
-    given they are kept as they are; ``to_bytes`` always writes ``value``.
+    given they are kept as they are (``value`` must still be BER-TLV); ``to_bytes``, ``encode``
+    and ``flatten`` read ``value``.
 
     Objects made by :func:`decode` skip ``__init__``. :func:`decode` validates the whole tree but
     builds only the top level; the first read of a top-level object's ``children`` builds its
@@ -87,6 +88,8 @@ class Tlv:
                 object.__setattr__(self, "children", children)
                 if not self.value:
                     object.__setattr__(self, "value", encode(children))
+                else:
+                    decode(self.value)  # both given: the value must at least be BER-TLV
             elif self.value:
                 object.__setattr__(self, "children", tuple(decode(self.value)))
         elif children:
@@ -846,22 +849,64 @@ def find_all(objs: Sequence[Tlv], tag: bytes | int) -> list[Tlv]:
     return [o for o in walk(objs) if o.tag == want]
 
 
-def flatten(objs: Iterable[Tlv]) -> dict[bytes, bytes]:
+def flatten(objs: Iterable[Tlv] | bytes | bytearray | memoryview) -> dict[bytes, bytes]:
     """Map every primitive tag in the tree to its value; the first occurrence wins.
 
-    Constructed objects are descended into, not listed. Handy for a kernel's data store.
+    Constructed objects are descended into, not listed: a kernel's data store in one call.
+    Given raw bytes, it validates them like :func:`decode` and reads them without building any
+    ``Tlv``; given objects, it reads each constructed object's raw ``value`` the same way.
+
+    Raises:
+        TlvError: ``objs`` is bytes that are not BER-TLV (see :func:`decode`).
     """
     out: dict[bytes, bytes] = {}
-    _flatten_into(objs, out)
+    if isinstance(objs, (bytes, bytearray, memoryview)):
+        data = bytes(objs)
+        try:
+            _check(data, 0, len(data), 0)
+        except (IndexError, _Malformed, TlvError):
+            _diagnose(data, 0, len(data), 0)
+            raise TlvError("malformed BER-TLV") from None  # pragma: no cover
+        _flat(data, 0, len(data), out)
+        return out
+    for o in objs:
+        if o.tag[0] & 0x20:
+            _flat(o.value, 0, len(o.value), out)
+        elif o.tag not in out:
+            out[o.tag] = o.value
     return out
 
 
-def _flatten_into(objs: Iterable[Tlv], out: dict[bytes, bytes]) -> None:
-    for o in objs:
-        if o.tag[0] & 0x20:
-            _flatten_into(o.children, out)
-        elif o.tag not in out:
-            out[o.tag] = o.value
+def _flat(data: bytes, pos: int, end: int, out: dict[bytes, bytes]) -> None:
+    """flatten() over already-validated bytes."""
+    while pos < end:
+        b = data[pos]
+        if b & 0x1F != 0x1F:
+            if not b:
+                pos += 1
+                continue
+            tag = _TAG1[b]
+            n = data[pos + 1]
+            v = pos + 2
+        elif b == 0xFF:
+            pos += 1
+            continue
+        else:
+            v = pos + 2
+            while data[v - 1] & 0x80:
+                v += 1
+            tag = data[pos:v]
+            n = data[v]
+            v += 1
+        if n & 0x80:
+            k = n & 0x7F
+            n = int.from_bytes(data[v : v + k], "big")
+            v += k
+        pos = v + n
+        if b & 0x20:
+            _flat(data, v, pos, out)
+        elif tag not in out:
+            out[tag] = data[v:pos]
 
 
 # --------------------------------------------------------------------------------------------

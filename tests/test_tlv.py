@@ -519,3 +519,21 @@ def test_fast_path_agrees_with_the_careful_walker(data):
     except TlvError:
         fast_ok = False
     assert fast_ok == careful_ok
+
+
+def test_flatten_bytes_equals_flatten_objects():
+    payload = b"".join(V.values())
+    assert flatten(payload) == flatten(decode(payload))
+    assert flatten(payload)[b"\x9f\x36"] == H("0012")  # gpo_format2 comes first: first wins
+    with pytest.raises(TlvError) as err:
+        flatten(H("70039F3602"))
+    assert err.value.offset == 5
+
+
+@given(st.lists(_tree, max_size=5))
+def test_flatten_property(objs):
+    expected: dict[bytes, bytes] = {}
+    for o in walk(objs):
+        if not o.constructed:
+            expected.setdefault(o.tag, o.value)
+    assert flatten(objs) == expected == flatten(encode(objs))
