@@ -104,8 +104,8 @@ class T0Card:
         return bytes((0x61, min(len(data), 256) & 0xFF))
 
     def _get_response(self, cmd: CommandAPDU) -> bytes:
-        if not self._pending:
-            return bytes.fromhex("6985")  # conditions of use not satisfied: nothing to fetch
+        if not self._pending:  # nothing of ours: the card's own GET RESPONSE (it chains 61xx itself)
+            return self.card.transmit(cmd.to_bytes())
         le = cmd.le or 256
         available = min(len(self._pending), 256)
         if le > available:
