@@ -10,14 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Protocol
+from typing import Protocol, Self
 
 from cardkit.apdu import SW, CommandAPDU, ResponseAPDU, bytes_available, correct_le
 from cardkit.errors import ApduError, CardError, TransportError
 from cardkit.readers.base import Connection
 from cardkit.readers.trace import Tracer
 
-__all__ = ["CardChannel", "SecureMessaging", "encode_cla", "INS_NAMES"]
+__all__ = ["INS_NAMES", "CardChannel", "SecureMessaging", "encode_cla"]
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ class CardChannel:
         cmd = CommandAPDU(0x00, INS_MANAGE_CHANNEL, 0x80, self.channel)
         self.transmit_ok(cmd, context=f"MANAGE CHANNEL close {self.channel}")
 
-    def __enter__(self) -> CardChannel:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

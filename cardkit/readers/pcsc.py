@@ -18,7 +18,7 @@ __all__ = ["PcscConnection", "PcscReader", "list_pcsc_readers", "pcsc_available"
 log = logging.getLogger(__name__)
 
 try:  # pyscard is the optional extra cardkit[pcsc]
-    from smartcard import scard as _scard
+    from smartcard import scard as _scard  # type: ignore[import-untyped]
 except ImportError:  # pragma: no cover - exercised only without pyscard
     _scard = None
 
@@ -96,8 +96,8 @@ class _Context:
         if h is not None:
             try:
                 _api().SCardReleaseContext(h)
-            except Exception:  # noqa: BLE001
-                pass
+            except Exception:  # releasing a context of a dead daemon may fail
+                log.debug("SCardReleaseContext failed", exc_info=True)
 
     def reader_names(self) -> list[str]:
         hr, names = _api().SCardListReaders(self.handle, [])
@@ -223,7 +223,7 @@ class PcscReader(Reader):
     def __del__(self) -> None:
         try:
             self._ctx.invalidate()
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001, S110 - never raise from __del__
             pass
 
 

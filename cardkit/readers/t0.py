@@ -29,7 +29,7 @@ def _historical_bytes(atr: bytes) -> bytes:
         return b""
     k, y, pos = atr[1] & 0x0F, atr[1] >> 4, 2
     while True:
-        pos += bin(y & 0x7).count("1")
+        pos += (y & 0x7).bit_count()
         if not y & 0x8 or pos >= len(atr):
             break
         y = atr[pos] >> 4

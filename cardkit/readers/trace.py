@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import BinaryIO, Self, TextIO
 
 from cardkit.apdu import CommandAPDU, describe_sw
 from cardkit.errors import ApduError
@@ -149,7 +149,7 @@ class TextTracer(Tracer):
     def response(self, rapdu: bytes, *, elapsed: float, sensitive: bool = False) -> None:
         sw = int.from_bytes(rapdu[-2:], "big")
         data = rapdu[:-2]
-        masked = range(0, len(data)) if sensitive and data else None
+        masked = range(len(data)) if sensitive and data else None
         tail = f"  {describe_sw(sw)}  ({elapsed * 1000:.2f} ms)"
         self._lines("<< ", _hex_masked(rapdu, masked), tail)
         if self._tlv and data and not sensitive:
@@ -251,7 +251,7 @@ class PcapTracer(Tracer):
                 self._f.close()
                 self._f = None
 
-    def __enter__(self) -> PcapTracer:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

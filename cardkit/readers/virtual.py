@@ -15,7 +15,7 @@ from pathlib import Path
 from cardkit.errors import CardTornError, NoCardError, TransportError
 from cardkit.readers.base import CardLike, Connection, Reader, normalize_protocol
 
-__all__ = ["VirtualConnection", "VirtualReader", "StatePersister"]
+__all__ = ["StatePersister", "VirtualConnection", "VirtualReader"]
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,9 @@ class StatePersister:
 
     def save(self) -> None:
         if self._save is None:
-            from applets.runtime import save_card  # card images are the runtime's format
+            from applets.runtime import (
+                save_card,  # card images are the runtime's format
+            )
 
             self._save = save_card  # type: ignore[assignment]
         assert self._save is not None
@@ -147,7 +149,10 @@ class VirtualConnection(Connection):
         return self.reader_name
 
     def _reconnect(self, reset: bool) -> bytes:
-        self._atr = self._card.reset() if reset else self._card.power_on() if not getattr(self._card, "powered", True) else self._atr
+        if reset:
+            self._atr = self._card.reset()
+        elif not getattr(self._card, "powered", True):  # a torn card is off: power it again
+            self._atr = self._card.power_on()
         return self._atr
 
     def _close(self) -> None:

@@ -209,13 +209,13 @@ class VpcdServer:
                 self._on_change()
             elif self._persister is not None:
                 self._persister.save()
-        except Exception:  # noqa: BLE001 - a failed save must not kill the card; say it loudly
+        except Exception:
             log.exception("could not save the card's state")
 
     def _power_off(self) -> None:
         try:
             self.card.power_off()
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.debug("power off failed", exc_info=True)
 
 

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from applets.runtime import ALWAYS, Applet, CommandContext, SimulatedCard, Structure, new_blank_card, status
+from applets.runtime import (
+    ALWAYS,
+    Applet,
+    CommandContext,
+    SimulatedCard,
+    Structure,
+    new_blank_card,
+    status,
+)
 from applets.runtime.applet import register_applet
 from cardkit.apdu import SW, CommandAPDU, ResponseAPDU
 

@@ -9,7 +9,15 @@ from cardkit.errors import ApduError, CardError
 from cardkit.readers import CardChannel, T0Card, VirtualReader, encode_cla
 from cardkit.readers.base import Connection
 
-from .cards import ECHO_AID, EF_CONTENT, SELECT_ECHO, SELECT_EF, SELECT_MF, make_card, read_binary
+from .cards import (
+    ECHO_AID,
+    EF_CONTENT,
+    SELECT_ECHO,
+    SELECT_EF,
+    SELECT_MF,
+    make_card,
+    read_binary,
+)
 
 
 class Wire:

@@ -12,7 +12,13 @@ import pytest
 
 from cardkit.apdu import CommandAPDU
 from cardkit.readers import CardChannel, PcapTracer, TextTracer, VirtualReader
-from cardkit.readers.trace import LINKTYPE_ISO_14443, MASK_BYTE, crc_a, masked_range, redact_command
+from cardkit.readers.trace import (
+    LINKTYPE_ISO_14443,
+    MASK_BYTE,
+    crc_a,
+    masked_range,
+    redact_command,
+)
 
 from .cards import SELECT_EF, SELECT_MF, make_card, read_binary
 
@@ -149,7 +155,7 @@ def test_tshark_dissects_down_to_iso7816(tmp_path: Path):
     with PcapTracer(path) as tracer:
         run_exchanges(tracer)
     run = subprocess.run([tshark, "-r", str(path), "-d", "iso14443.subdissector,iso7816", "-V"],
-                         capture_output=True, text=True, timeout=60)
+                         capture_output=True, text=True, check=False, timeout=60)
     assert run.returncode == 0, run.stderr
     out = run.stdout
     assert "ISO 7816" in out and "Instruction: Select file (0xa4)" in out
@@ -158,5 +164,5 @@ def test_tshark_dissects_down_to_iso7816(tmp_path: Path):
     assert "[CRC Status: Bad]" not in out and "[CRC Status: Good]" in out
     assert "241234ffffffffff" not in out.lower()
     summary = subprocess.run([tshark, "-r", str(path), "-d", "iso14443.subdissector,iso7816"],
-                             capture_output=True, text=True, timeout=60).stdout
+                             capture_output=True, text=True, check=False, timeout=60).stdout
     assert "Response APDU (to Select file)" in summary

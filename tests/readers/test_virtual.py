@@ -10,10 +10,23 @@ from pathlib import Path
 import pytest
 
 from applets.runtime import load_card, save_card
-from cardkit.errors import CardImageError, CardTornError, NoCardError, ReaderNotFoundError, TransportError
+from cardkit.errors import (
+    CardImageError,
+    CardTornError,
+    NoCardError,
+    ReaderNotFoundError,
+    TransportError,
+)
 from cardkit.readers import CardChannel, VirtualReader, open_reader
 
-from .cards import EF_CONTENT, SELECT_EF, SELECT_MF, make_card, read_binary, update_binary
+from .cards import (
+    EF_CONTENT,
+    SELECT_EF,
+    SELECT_MF,
+    make_card,
+    read_binary,
+    update_binary,
+)
 
 
 @pytest.fixture
@@ -56,7 +69,7 @@ def test_importing_readers_does_not_import_applets():
     code = "import sys, cardkit.readers; sys.exit(any(m.startswith('applets') for m in sys.modules))"
     import subprocess
 
-    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+    assert subprocess.run([sys.executable, "-c", code], check=False, timeout=60).returncode == 0
 
 
 def test_tear_is_reported_and_rolled_back(image: Path):

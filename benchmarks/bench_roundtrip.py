@@ -1,0 +1,109 @@
+"""Per-APDU round trip: in-process VirtualReader vs pyscard → pcscd → vpcd → card process.
+
+Usage: ``.venv/bin/python benchmarks/bench_roundtrip.py [--n 2000] [--slow-n 40]``
+
+Starts pcscd (or uses a running one) and the card itself, and cleans up. The APDUs alternate
+SELECT EF.ICCID (``00 A4 02 0C 02 2F E2``) and READ BINARY of its 10 bytes. The last run serves the
+card with TCP_QUICKACK disabled to show the delayed-ACK trap (~40 ms per APDU), on a few APDUs only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+from applets.runtime import new_blank_card, save_card
+from cardkit.errors import NoCardError
+from cardkit.readers import VirtualReader
+from cardkit.readers.base import Connection
+from cardkit.readers.pcsc import PcscReader
+from cardkit.readers.pcscd import Pcscd
+
+APDUS = (bytes.fromhex("00A4020C022FE2"), bytes.fromhex("00B000000A"))
+READER = "Virtual PCD 00 00"
+SERVE = textwrap.dedent("""
+    import signal, sys
+    from applets.runtime import load_card
+    from cardkit.readers.vpcd import VpcdServer
+    server = VpcdServer(load_card(sys.argv[1]), quickack=sys.argv[2] == "1")
+    signal.signal(signal.SIGTERM, lambda *_: server.stop(timeout=0))
+    server.serve_forever()
+""")
+
+
+def measure(conn: Connection, n: int, warmup: int = 50) -> list[float]:
+    for i in range(warmup):
+        conn.transmit(APDUS[i % 2])
+    out = []
+    clock = time.perf_counter_ns
+    for i in range(n):
+        t = clock()
+        rapdu = conn.transmit(APDUS[i % 2])
+        out.append((clock() - t) / 1e3)
+        assert rapdu[-2:] == b"\x90\x00", rapdu.hex()
+    return out
+
+
+def summary(name: str, us: list[float]) -> dict[str, float]:
+    s = sorted(us)
+    row = {"median": statistics.median(s), "p99": s[min(len(s) - 1, int(len(s) * 0.99))],
+           "mean": statistics.fmean(s), "rate": 1e6 / statistics.fmean(s)}
+    print(f"{name:<38} n={len(s):>5}  median {row['median']:>9.1f} µs  p99 {row['p99']:>9.1f} µs  "
+          f"{row['rate']:>9.0f} APDUs/s")
+    return row
+
+
+def serve(image: Path, quickack: bool) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-c", SERVE, str(image), "1" if quickack else "0"])
+
+
+def run_pcsc(image: Path, n: int, quickack: bool) -> list[float]:
+    reader = PcscReader(READER)
+    reader.wait_for_removal(timeout=10)
+    card = serve(image, quickack)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                reader.wait_for_card(timeout=0.5)
+                break
+            except NoCardError:
+                if card.poll() is not None or time.monotonic() > deadline:
+                    raise
+        with reader.connect("T1") as conn:
+            return measure(conn, n, warmup=50 if quickack else 3)
+    finally:
+        card.terminate()
+        card.wait(10)
+        reader.wait_for_removal(timeout=10)
+        reader.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=2000, help="APDUs per fast run")
+    parser.add_argument("--slow-n", type=int, default=40, help="APDUs with TCP_QUICKACK disabled")
+    args = parser.parse_args()
+
+    card = new_blank_card(serial="8986001234567890")
+    with VirtualReader(card).connect() as conn:
+        local = summary("in-process VirtualReader", measure(conn, args.n))
+
+    with tempfile.TemporaryDirectory() as tmp, Pcscd(Path(tmp) / "pcscd.log") as daemon:
+        image = Path(tmp) / "card.json"
+        save_card(new_blank_card(serial="8986001234567890"), image)
+        print(f"pcscd: {'started for this run' if daemon.started_by_us else 'already running'}")
+        pcsc = summary("pyscard → pcscd → vpcd → card", run_pcsc(image, args.n, quickack=True))
+        slow = summary("same, TCP_QUICKACK disabled", run_pcsc(image, args.slow_n, quickack=False))
+    print(f"ratio PC/SC : in-process (median)   {pcsc['median'] / local['median']:.0f}x")
+    print(f"ratio no-QUICKACK : QUICKACK (median) {slow['median'] / pcsc['median']:.0f}x")
+
+
+if __name__ == "__main__":
+    main()
