@@ -863,22 +863,24 @@ def flatten(objs: Iterable[Tlv] | bytes | bytearray | memoryview) -> dict[bytes,
     if isinstance(objs, (bytes, bytearray, memoryview)):
         data = bytes(objs)
         try:
-            _check(data, 0, len(data), 0)
+            _flat(data, 0, len(data), out, 0)
+            return out
         except (IndexError, _Malformed, TlvError):
-            _diagnose(data, 0, len(data), 0)
-            raise TlvError("malformed BER-TLV") from None  # pragma: no cover
-        _flat(data, 0, len(data), out)
-        return out
+            pass
+        _diagnose(data, 0, len(data), 0)
+        raise TlvError("malformed BER-TLV")  # pragma: no cover  (_diagnose raises first)
     for o in objs:
         if o.tag[0] & 0x20:
-            _flat(o.value, 0, len(o.value), out)
+            _flat(o.value, 0, len(o.value), out, 1)  # values are BER-TLV (decode/__post_init__)
         elif o.tag not in out:
             out[o.tag] = o.value
     return out
 
 
-def _flat(data: bytes, pos: int, end: int, out: dict[bytes, bytes]) -> None:
-    """flatten() over already-validated bytes."""
+def _flat(data: bytes, pos: int, end: int, out: dict[bytes, bytes], depth: int) -> None:
+    """flatten() in one pass: the walk of :func:`_check`, storing primitives as it goes."""
+    if depth > _MAX_DEPTH:
+        raise _Malformed
     while pos < end:
         b = data[pos]
         if b & 0x1F != 0x1F:
@@ -891,22 +893,26 @@ def _flat(data: bytes, pos: int, end: int, out: dict[bytes, bytes]) -> None:
         elif b == 0xFF:
             pos += 1
             continue
-        else:
-            v = pos + 2
-            while data[v - 1] & 0x80:
-                v += 1
+        elif data[pos + 1] & 0x80:
+            v = _long_tag(data, pos + 1, end, pos)
             tag = data[pos:v]
             n = data[v]
             v += 1
+        else:
+            v = pos + 3
+            tag = data[pos : v - 1]
+            n = data[v - 1]
         if n & 0x80:
-            k = n & 0x7F
-            n = int.from_bytes(data[v : v + k], "big")
-            v += k
+            v, n = _fast_length(data, v, n)
         pos = v + n
         if b & 0x20:
-            _flat(data, v, pos, out)
+            if pos > end:
+                raise _Malformed
+            _flat(data, v, pos, out, depth + 1)
         elif tag not in out:
             out[tag] = data[v:pos]
+    if pos != end:
+        raise _Malformed
 
 
 # --------------------------------------------------------------------------------------------

@@ -537,3 +537,15 @@ def test_flatten_property(objs):
         if not o.constructed:
             expected.setdefault(o.tag, o.value)
     assert flatten(objs) == expected == flatten(encode(objs))
+
+
+@given(st.binary(max_size=40))
+def test_flatten_bytes_accepts_exactly_what_decode_accepts(data):
+    try:
+        expected = flatten(decode(data))
+    except TlvError as e:
+        with pytest.raises(TlvError) as err:
+            flatten(data)
+        assert err.value.offset == e.offset
+    else:
+        assert flatten(data) == expected
