@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -81,7 +80,7 @@ def apdu_cmd(reader_name: str, pcap: Path | None, protocol: str, apdus: tuple[st
     """Send APDUs (hex) and show each response with its decoded TLV and status word meaning."""
     from cardkit.apdu import CommandAPDU
     from cardkit.readers import CardChannel, open_reader
-    from cardkit.readers.trace import PcapTracer, TextTracer
+    from cardkit.readers.trace import TSHARK_HINT, PcapTracer, TextTracer
 
     commands = [CommandAPDU.parse(_parse_hex(a, "APDU")) for a in apdus]
     reader = open_reader(reader_name)
@@ -97,7 +96,7 @@ def apdu_cmd(reader_name: str, pcap: Path | None, protocol: str, apdus: tuple[st
         for t in tracers:
             t.close()
     if pcap is not None:
-        console.print(f"[dim]trace written to {pcap} (open with wireshark or 'tshark -r {pcap} -V')[/]")
+        console.print(f"[dim]trace written to {pcap}: {TSHARK_HINT.format(pcap=pcap)}[/]")
 
 
 # ------------------------------------------------------------------------------------------- card
@@ -126,19 +125,16 @@ def card_new(out: Path, force: bool) -> None:
 @click.argument("image", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--port", default=35963, show_default=True, help="vpcd port (35963 = 'Virtual PCD 00 00').")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Where pcscd's vpcd listens.")
-def emulate_cmd(image: Path, port: int, host: str) -> None:
+@click.option("--t0", is_flag=True, help="Behave as a T=0-only card (61xx + GET RESPONSE, 6Cxx), as many EMV cards do.")
+def emulate_cmd(image: Path, port: int, host: str, t0: bool) -> None:
     """Serve a card image to pcscd through vsmartcard's vpcd until Ctrl-C; state persists to the image."""
     from applets.runtime import load_card
-    from cardkit.readers.vpcd import VpcdServer
+    from cardkit.readers import T0Card
+    from cardkit.readers.vpcd import serve
 
     card = load_card(image)
-    server = VpcdServer(card, host=host, port=port, image_path=image)
-    signal.signal(signal.SIGTERM, lambda *_: server.stop())
-    errors.print(f"serving {image} on vpcd {host}:{port}; Ctrl-C to stop")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        server.stop()
+    errors.print(f"serving {image} on vpcd {host}:{port}{' as a T=0 card' if t0 else ''}; Ctrl-C to stop")
+    serve(T0Card(card) if t0 else card, host=host, port=port, image_path=image)
     errors.print("card removed; state saved")
 
 

@@ -21,7 +21,7 @@ from cardkit.apdu import CommandAPDU
 from cardkit.errors import TransportError
 from cardkit.readers import CardChannel
 from cardkit.readers.pcscd import Pcscd, vpcd_is_installed
-from cardkit.readers.trace import PcapTracer, TextTracer
+from cardkit.readers.trace import TSHARK_HINT, PcapTracer, TextTracer
 
 __all__ = ["run_foundation_demo", "DEMO_APDUS"]
 
@@ -70,7 +70,7 @@ def run_foundation_demo(out: Path, console: Console) -> None:
         finally:
             server.stop()
             thread.join(timeout=5)
-    console.print(Panel.fit(f"pcap trace: [bold]{pcap}[/]  (wireshark, or: tshark -r {pcap} -V)\n"
+    console.print(Panel.fit(f"pcap trace: [bold]{pcap}[/]  ({TSHARK_HINT.format(pcap=pcap)})\n"
                             f"serve it yourself: cardkit emulate {image}", title="done"))
 
 

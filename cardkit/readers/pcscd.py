@@ -16,6 +16,7 @@ import subprocess
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from cardkit.errors import TransportError
 
@@ -68,14 +69,11 @@ class Pcscd:
         if exe is None:
             raise TransportError("pcscd is not installed: run 'make test' or apt-get install pcscd vsmartcard-vpcd")
         args = [exe, "--foreground"] + (["--apdu"] if self._apdu_log else [])
-        out = open(self._log_path, "wb") if self._log_path else subprocess.DEVNULL  # noqa: SIM115
         try:
-            self._proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            with open(self._log_path or os.devnull, "wb") as out:
+                self._proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         except OSError as exc:
             raise TransportError(f"cannot start pcscd: {exc.strerror}") from exc
-        finally:
-            if out is not subprocess.DEVNULL:
-                out.close()
         deadline = time.monotonic() + timeout
         while not pcscd_is_running():
             if self._proc.poll() is not None:
@@ -101,7 +99,7 @@ class Pcscd:
             os.kill(proc.pid, 9)
             proc.wait()
 
-    def __enter__(self) -> Pcscd:
+    def __enter__(self) -> Self:
         self.start()
         return self
 

@@ -27,6 +27,7 @@ from cardkit.apdu import CommandAPDU, describe_sw
 from cardkit.errors import ApduError
 
 __all__ = [
+    "TSHARK_HINT",
     "LINKTYPE_ISO_14443",
     "MASK_BYTE",
     "PcapTracer",
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 
 LINKTYPE_ISO_14443 = 264
 MASK_BYTE = 0x58  # "X": shows as XXXX in Wireshark's ASCII pane
+# Wireshark 4.0 does not hand ISO 14443 payloads to its ISO 7816 dissector unless told to.
+TSHARK_HINT = "tshark -r {pcap} -d iso14443.subdissector,iso7816 -V"
 EVENT_PCD_TO_PICC = 0xFE
 EVENT_PICC_TO_PCD = 0xFF
 

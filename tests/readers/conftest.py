@@ -34,19 +34,6 @@ VPCD_PORT = 35963
 REPO = Path(__file__).resolve().parents[2]
 CARDKIT = [sys.executable, "-c", "import sys, cli; sys.exit(cli.main())"]
 
-# A card process for modes `cardkit emulate` has no option for (T=0 behaviour, no QUICKACK).
-_SERVE = textwrap.dedent("""
-    import logging, signal, sys
-    from applets.runtime import load_card
-    from cardkit.readers import T0Card
-    from cardkit.readers.vpcd import VpcdServer
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr)
-    image, port, t0 = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "t0"
-    card = load_card(image)
-    server = VpcdServer(T0Card(card) if t0 else card, port=port, image_path=image)
-    signal.signal(signal.SIGTERM, lambda *_: server.stop(timeout=0))
-    server.serve_forever()
-""")
 
 
 def _require_stack() -> None:
@@ -136,15 +123,12 @@ ServeCard = Callable[..., CardProcess]
 
 @pytest.fixture
 def serve_card(vpcd_reader: PcscReader, tmp_path: Path) -> Iterator[ServeCard]:
-    """Start a card process on vpcd; ``serve_card(image, mode="emulate"|"t0"|"plain")``."""
+    """Start ``cardkit emulate`` on vpcd; ``serve_card(image, mode="emulate"|"t0")`` (t0: ``--t0``)."""
     started: list[CardProcess] = []
 
     def start(image: Path, mode: str = "emulate", wait: bool = True) -> CardProcess:
         log = tmp_path / f"card-{len(started)}.log"
-        if mode == "emulate":
-            args = [*CARDKIT, "emulate", str(image), "--port", str(VPCD_PORT)]
-        else:
-            args = [sys.executable, "-c", _SERVE, str(image), str(VPCD_PORT), "t0" if mode == "t0" else "plain"]
+        args = [*CARDKIT, "emulate", str(image), "--port", str(VPCD_PORT)] + (["--t0"] if mode == "t0" else [])
         with open(log, "wb") as out:
             proc = subprocess.Popen(args, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
         card = CardProcess(proc, log)
