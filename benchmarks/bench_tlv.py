@@ -27,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cardkit import tlv  # noqa: E402
+from cardkit import tlv
 
 Spec = list[tuple[str, "bytes | Spec"]]
 
@@ -155,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     assert _tags_cardkit(payload) == want, "cardkit lost tags"
     assert tlv.encode(tlv.decode(payload)) == payload, "cardkit round trip"
 
+    decoded = tlv.decode(payload)
     decoders: dict[str, Callable[[], object]] = {
         "cardkit.tlv.decode": lambda: tlv.decode(payload),
         "cardkit.tlv.decode + read every children": lambda: _materialise(tlv.decode(payload)),
@@ -162,9 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         "cardkit.tlv.flatten(bytes)": lambda: tlv.flatten(payload),
     }
     encoders: dict[str, Callable[[], object]] = {
-        "cardkit.tlv.encode(decoded objects)": (lambda objs: lambda: tlv.encode(objs))(
-            tlv.decode(payload)
-        ),
+        "cardkit.tlv.encode(decoded objects)": lambda: tlv.encode(decoded),
         "cardkit.tlv.build (nested, from tag/value tree)": lambda: b"".join(
             _cardkit_build(r) for r in RESPONSES
         ),

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["TagInfo", "lookup", "lookup_all", "name_of", "entries", "CONTEXTS", "FORMATS"]
+__all__ = ["CONTEXTS", "FORMATS", "TagInfo", "entries", "lookup", "lookup_all", "name_of"]
 
 FORMATS = frozenset({"n", "cn", "an", "ans", "a", "b", "template"})
 CONTEXTS = ("emv", "pboc", "gp", "icao")

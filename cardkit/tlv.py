@@ -25,19 +25,19 @@ from cardkit.errors import TlvError
 
 __all__ = [
     "Tlv",
-    "decode",
-    "encode",
     "build",
     "build_constructed",
+    "build_dol_data",
+    "decode",
+    "encode",
+    "encode_length",
     "find",
     "find_all",
     "flatten",
-    "walk",
-    "parse_dol",
-    "build_dol_data",
     "format_tlv",
+    "parse_dol",
     "tag_bytes",
-    "encode_length",
+    "walk",
 ]
 
 _MAX_TAG_LEN = 3  # ISO/IEC 7816-4 §5.2.2.1: one, two or three bytes
@@ -124,7 +124,7 @@ class Tlv:
         return find(self.children, path)
 
 
-_set_children = Tlv.children.__set__  # type: ignore[attr-defined]  # the slot, past frozen __setattr__
+_set_children = Tlv.__dict__["children"].__set__  # the slot itself, past the frozen __setattr__
 
 
 class _Raw:
@@ -134,7 +134,10 @@ class _Raw:
     ``__init__`` (which goes through ``object.__setattr__`` per field).
     """
 
-    __slots__ = ("tag", "value", "children")
+    __slots__ = ("tag", "value", "children")  # noqa: RUF023  (same order as Tlv's: layout must match)
+    tag: bytes
+    value: bytes
+    children: tuple[Tlv, ...]
 
 
 class _Malformed(Exception):
@@ -576,7 +579,7 @@ def _flat(data: bytes, pos: int, end: int, out: dict[bytes, bytes], depth: int) 
 # data object lists (EMV Book 3 §5.4)
 
 
-def parse_dol(dol: bytes) -> list[tuple[bytes, int]]:
+def parse_dol(dol: bytes | bytearray | memoryview) -> list[tuple[bytes, int]]:
     """Split a DOL (PDOL, CDOL1/2, DDOL, TDOL) into ``(tag, length)`` pairs, in order.
 
     Raises:

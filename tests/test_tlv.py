@@ -11,7 +11,8 @@ import pickle
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cardkit import tlv
 from cardkit.errors import CardkitError, TlvError
@@ -210,7 +211,7 @@ def test_every_truncation_raises_with_offset(name):
         ("70018000", "truncated length", 3),
         ("70025A01", "needs 1 bytes, 0 left in its parent", 4),
         ("6F05A5039F3602", "needs 2 bytes, 0 left in its parent", 7),
-        ("5A0112" "70028000" "9F", "truncated tag", 8),
+        ("5A0112" + "70028000" + "9F", "truncated tag", 8),
     ],
 )
 def test_error_paths(hexstr, what, offset):
