@@ -33,7 +33,7 @@ from dataclasses import dataclass
 __all__ = ["CONTEXTS", "FORMATS", "TagInfo", "entries", "lookup", "lookup_all", "name_of"]
 
 FORMATS = frozenset({"n", "cn", "an", "ans", "a", "b", "template"})
-CONTEXTS = ("emv", "pboc", "gp", "icao")
+CONTEXTS = ("emv", "pboc", "gp", "icao", "iso7816")
 
 _EMV = "EMV 4.4 Book 3 Annex A"
 _C2 = "EMV Book C-2"
@@ -43,6 +43,7 @@ _GP = "GP Card Spec 2.3"
 _ICAO10 = "ICAO 9303-10"
 _ICAO11 = "ICAO 9303-11"
 _T = "template"
+_ISO4 = "ISO/IEC 7816-4 Table 12"
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,6 +312,31 @@ _TABLES: dict[str, list[tuple[str, str, str, str]]] = {
         ("97", "Secure messaging: Le (expected length)", "b", _ICAO11),
         ("99", "Secure messaging: processing status (SW1-SW2)", "b", _ICAO11),
     ],
+    # File control parameters inside 62 / 64 / 6F (what SELECT of a file answers). Outside these
+    # templates the EMV meanings win: 82 is the AIP in a GPO answer, 8A an authorisation code.
+    # 84 (DF name), 88 (SFI) and A5 mean the same in both, so they fall back to the EMV entries.
+    "iso7816": [
+        ("62", "File Control Parameters (FCP) template", _T, _ISO4),
+        ("64", "File Management Data (FMD) template", _T, _ISO4),
+        ("6F", "File Control Information (FCI) template", _T, _ISO4),
+        ("80", "Number of data bytes in the file", "b", _ISO4),
+        ("81", "Number of data bytes including structural information", "b", _ISO4),
+        ("82", "File descriptor", "b", _ISO4),
+        ("83", "File identifier", "b", _ISO4),
+        ("85", "Proprietary information, not BER-TLV", "b", _ISO4),
+        ("86", "Security attribute, proprietary format", "b", _ISO4),
+        ("87", "Identifier of an EF with an FCI extension", "b", _ISO4),
+        ("8A", "Life cycle status", "b", _ISO4),
+        ("8B", "Security attribute, expanded format reference", "b", _ISO4),
+        ("8C", "Security attribute, compact format", "b", _ISO4),
+        ("8D", "Identifier of an EF with security environment templates", "b", _ISO4),
+        ("8E", "Channel security attribute", "b", _ISO4),
+        ("A0", "Security attribute template for data objects", _T, _ISO4),
+        ("A1", "Security attribute template, proprietary format", _T, _ISO4),
+        ("A2", "Short EF identifier / path pairs", _T, _ISO4),
+        ("AB", "Security attribute template, expanded format", _T, _ISO4),
+        ("AC", "Cryptographic mechanism identifier template", _T, _ISO4),
+    ],
 }
 
 # Which tables answer, in order, for each context. ICAO data groups do not fall back to EMV
@@ -321,6 +347,7 @@ _ORDER: dict[str | None, tuple[str, ...]] = {
     "pboc": ("pboc", "emv", "gp"),
     "gp": ("gp", "emv"),
     "icao": ("icao",),
+    "iso7816": ("iso7816", "emv"),
 }
 
 _BY_CONTEXT: dict[str, dict[bytes, TagInfo]] = {}
@@ -358,8 +385,9 @@ def lookup(tag: bytes | int | str, context: str | None = None) -> TagInfo | None
     Args:
         tag: raw tag bytes (``b"\\x9f\\x36"``), an int (``0x9F36``) or hex (``"9F36"``).
         context: ``None`` (EMV first, then PBOC, GlobalPlatform, ICAO), or one of
-            ``"emv"``, ``"pboc"``, ``"gp"``, ``"icao"`` to prefer that application's meaning.
-            ``"pboc"`` and ``"gp"`` fall back to EMV; ``"icao"`` does not.
+            ``"emv"``, ``"pboc"``, ``"gp"``, ``"icao"``, ``"iso7816"`` (file control parameters)
+            to prefer that meaning. ``"pboc"``, ``"gp"`` and ``"iso7816"`` fall back to EMV;
+            ``"icao"`` does not.
 
     Returns:
         The entry, or ``None`` for an unknown tag.

@@ -670,7 +670,7 @@ def format_tlv(data: bytes | Sequence[Tlv], *, context: str | None = None, inden
     Args:
         data: raw bytes (decoded here) or already-decoded objects.
         context: passed to :func:`cardkit.tags.lookup` (``"emv"``, ``"pboc"``, ``"gp"``,
-            ``"icao"``) where a tag means different things in different applications.
+            ``"icao"``, ``"iso7816"``) where a tag means different things in different applications.
         indent: one level of indentation.
 
     Raises:
@@ -680,15 +680,18 @@ def format_tlv(data: bytes | Sequence[Tlv], *, context: str | None = None, inden
 
     objs = decode(data) if isinstance(data, (bytes, bytearray, memoryview)) else data
     lines: list[str] = []
+    # The direct children of a file control template (62/64/6F) are ISO 7816-4 file parameters
+    # (82 file descriptor, not the EMV AIP); deeper levels (A5's EMV data) go back to `context`.
+    file_ctx = context if context == "icao" else "iso7816"
 
-    def emit(items: Sequence[Tlv], depth: int) -> None:
+    def emit(items: Sequence[Tlv], depth: int, ctx: str | None) -> None:
         for o in items:
-            info = lookup(o.tag, context=context)
+            info = lookup(o.tag, context=ctx)
             name = info.name if info is not None else "unknown"
             head = f"{indent * depth}{o.tag.hex().upper()} ({name})"
             if o.tag[0] & 0x20:
                 lines.append(head)
-                emit(o.children, depth + 1)
+                emit(o.children, depth + 1, file_ctx if o.tag in _FILE_TEMPLATES else context)
                 continue
             text = o.value.hex().upper()
             if info is not None and info.fmt in ("a", "an", "ans") and o.value:
@@ -700,5 +703,8 @@ def format_tlv(data: bytes | Sequence[Tlv], *, context: str | None = None, inden
                     text += f' "{s}"'
             lines.append(f"{head} {text}" if text else head)
 
-    emit(objs, 0)
+    emit(objs, 0, context)
     return lines
+
+
+_FILE_TEMPLATES = (b"\x62", b"\x64", b"\x6f")

@@ -42,7 +42,7 @@ def test_one_entry_per_tag_and_unique_names_per_context():
 def test_sources_are_the_documented_ones():
     assert {i.source for i in ALL} <= {
         "EMV 4.4 Book 3 Annex A", "EMV Book C-2", "EMV Book C-3", "PBOC 3.0 / JR/T 0025",
-        "GP Card Spec 2.3", "ICAO 9303-10", "ICAO 9303-11",
+        "GP Card Spec 2.3", "ICAO 9303-10", "ICAO 9303-11", "ISO/IEC 7816-4 Table 12",
     }
     for ctx, prefix in (("pboc", "PBOC"), ("gp", "GP"), ("icao", "ICAO")):
         assert all(i.source.startswith(prefix) for i in entries(ctx)), ctx

@@ -550,3 +550,17 @@ def test_flatten_bytes_accepts_exactly_what_decode_accepts(data):
         assert err.value.offset == e.offset
     else:
         assert flatten(data) == expected
+
+
+def test_format_tlv_names_file_control_parameters_inside_fcp_templates():
+    # A SELECT of the MF answers 6F with ISO 7816-4 file parameters (self-made FCI): 82 is the file
+    # descriptor there, not the EMV AIP, and 8A the life cycle status, not an authorisation code.
+    fci = bytes.fromhex("6F16" "820138" "83023F00" "840AF0636172646B69744D46" "8A0105")
+    assert format_tlv(fci) == [
+        "6F (File Control Information (FCI) Template)",
+        "  82 (File descriptor) 38",
+        "  83 (File identifier) 3F00",
+        "  84 (Dedicated File (DF) Name) F0636172646B69744D46",
+        "  8A (Life cycle status) 05",
+    ]
+    assert format_tlv(bytes.fromhex("7706820219809400"))[1] == "  82 (Application Interchange Profile) 1980"
