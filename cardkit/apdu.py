@@ -13,12 +13,12 @@ from enum import IntEnum
 from cardkit.errors import ApduError
 
 __all__ = [
+    "SW",
     "CommandAPDU",
     "ResponseAPDU",
-    "SW",
-    "describe_sw",
     "bytes_available",
     "correct_le",
+    "describe_sw",
     "pin_tries_left",
 ]
 

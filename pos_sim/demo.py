@@ -19,11 +19,11 @@ from rich.panel import Panel
 from applets.runtime import new_blank_card, save_card
 from cardkit.apdu import CommandAPDU
 from cardkit.errors import TransportError
-from cardkit.readers import CardChannel
+from cardkit.readers import CardChannel, Reader
 from cardkit.readers.pcscd import Pcscd, vpcd_is_installed
 from cardkit.readers.trace import TSHARK_HINT, PcapTracer, TextTracer
 
-__all__ = ["run_foundation_demo", "DEMO_APDUS"]
+__all__ = ["DEMO_APDUS", "run_foundation_demo"]
 
 VPCD_READER = "Virtual PCD 00 00"
 
@@ -80,14 +80,14 @@ def _independent_look(console: Console) -> None:
     if tool is None:
         return
     try:
-        run = subprocess.run([tool, "--reader", "0", "--atr"], capture_output=True, text=True, timeout=20)
+        run = subprocess.run([tool, "--reader", "0", "--atr"], check=False, capture_output=True, text=True, timeout=20)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise TransportError(f"opensc-tool failed: {exc}") from exc
     console.print(Panel.fit(f"$ opensc-tool --reader 0 --atr\n{run.stdout.strip() or run.stderr.strip()}",
                             title="3. an independent PC/SC program sees it"))
 
 
-def _talk(reader, pcap: Path, console: Console, protocol: str | None) -> None:  # noqa: ANN001
+def _talk(reader: Reader, pcap: Path, console: Console, protocol: str | None) -> None:
     console.rule("4. APDU trace through the reader")
     text = TextTracer(console.print)
     capture = PcapTracer(pcap)

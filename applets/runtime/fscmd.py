@@ -134,8 +134,14 @@ def _ef(fs: FileSystem, session: FsSession, sfi: int) -> FileInfo | ResponseAPDU
     return info if info is not None else status(SW.COMMAND_NOT_ALLOWED_NO_EF)
 
 
-def _binary_target(fs: FileSystem, cmd: CommandAPDU, session: FsSession) -> tuple[FileInfo, int] | ResponseAPDU:
-    """P1 b8 = 1: SFI in b5-b1 and an 8-bit offset in P2; else a 15-bit offset in P1-P2 (§11.3.3)."""
+def _binary_target(
+    fs: FileSystem, cmd: CommandAPDU, session: FsSession, right: str
+) -> tuple[FileInfo, int, bytes] | ResponseAPDU:
+    """The transparent EF, offset and content a READ/UPDATE BINARY may use, or the SW refusing it.
+
+    P1 b8 = 1: SFI in b5-b1 and an 8-bit offset in P2; else a 15-bit offset in P1-P2 (§11.3.3).
+    ``right`` names the access condition to check: ``"read"`` or ``"update"``.
+    """
     if cmd.p1 & 0x80:
         if cmd.p1 & 0x60 or not cmd.p1 & 0x1F:
             return status(SW.INCORRECT_P1P2)
@@ -148,21 +154,21 @@ def _binary_target(fs: FileSystem, cmd: CommandAPDU, session: FsSession) -> tupl
         return found
     if found.structure is not Structure.TRANSPARENT:
         return status(SW.INCOMPATIBLE_FILE_STRUCTURE)
-    return found, offset
+    if not getattr(found, right).allows(session):
+        return status(SW.SECURITY_STATUS_NOT_SATISFIED)
+    content = fs.content(found.path)
+    if offset > len(content):
+        return status(SW.WRONG_P1P2)
+    return found, offset, content
 
 
 def _read_binary(fs: FileSystem, cmd: CommandAPDU, session: FsSession) -> ResponseAPDU:
     if cmd.data or cmd.le is None:
         return status(SW.WRONG_LENGTH)
-    found = _binary_target(fs, cmd, session)
+    found = _binary_target(fs, cmd, session, "read")
     if isinstance(found, ResponseAPDU):
         return found
-    info, offset = found
-    if not info.read.allows(session):
-        return status(SW.SECURITY_STATUS_NOT_SATISFIED)
-    content = fs.content(info.path)
-    if offset > len(content):
-        return status(SW.WRONG_P1P2)
+    _, offset, content = found
     chunk = content[offset:offset + cmd.le]
     if len(chunk) < cmd.le and cmd.le not in _WILDCARD_LE:
         return status(SW.END_OF_FILE, chunk)
@@ -174,15 +180,10 @@ def _read_binary(fs: FileSystem, cmd: CommandAPDU, session: FsSession) -> Respon
 def _update_binary(fs: FileSystem, cmd: CommandAPDU, session: FsSession) -> ResponseAPDU:
     if not cmd.data or cmd.le is not None:
         return status(SW.WRONG_LENGTH)
-    found = _binary_target(fs, cmd, session)
+    found = _binary_target(fs, cmd, session, "update")
     if isinstance(found, ResponseAPDU):
         return found
-    info, offset = found
-    if not info.update.allows(session):
-        return status(SW.SECURITY_STATUS_NOT_SATISFIED)
-    content = fs.content(info.path)
-    if offset > len(content):
-        return status(SW.WRONG_P1P2)
+    info, offset, content = found
     if offset + len(cmd.data) > len(content):
         return status(SW.NOT_ENOUGH_MEMORY)
     with fs.store.transaction():

@@ -27,9 +27,9 @@ from cardkit.apdu import CommandAPDU, describe_sw
 from cardkit.errors import ApduError
 
 __all__ = [
-    "TSHARK_HINT",
     "LINKTYPE_ISO_14443",
     "MASK_BYTE",
+    "TSHARK_HINT",
     "PcapTracer",
     "TextTracer",
     "Tracer",
