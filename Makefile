@@ -5,10 +5,13 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-SYSTEM_PACKAGES := pcscd libpcsclite-dev swig gcc python3-dev vsmartcard-vpcd pcsc-tools opensc
+# The demo serves its card to pcscd (pyscard builds against libpcsclite); the tests also drive
+# scriptor (pcsc-tools) and check that Wireshark (tshark) dissects our pcap traces.
+DEMO_PACKAGES := pcscd libpcsclite-dev swig gcc python3-dev vsmartcard-vpcd opensc
+TEST_PACKAGES := $(DEMO_PACKAGES) pcsc-tools tshark
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test system-packages venv bench clean
+.PHONY: demo test venv bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,13 +19,9 @@ $(BIN)/python:
 
 venv: $(BIN)/python
 
-# The demo serves the card to pcscd, so it needs the PC/SC stack like the tests do.
-demo: system-packages venv
-	$(BIN)/pip install -q -e '.[pcsc]'
-	$(BIN)/cardkit demo
-
-system-packages:
-	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+# Installs the Debian packages in $(1) that are missing (apt-get, through sudo when not root).
+define install_missing
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -30,12 +29,20 @@ system-packages:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+endef
 
-test: system-packages venv
+demo: venv
+	$(call install_missing,$(DEMO_PACKAGES))
+	$(BIN)/pip install -q -e '.[pcsc]'
+	$(BIN)/cardkit demo
+
+test: venv
+	$(call install_missing,$(TEST_PACKAGES))
 	$(BIN)/pip install -q -e '.[all,test]'
 	$(BIN)/python -m pytest -q
 
 bench: venv
+	$(call install_missing,$(DEMO_PACKAGES))
 	$(BIN)/pip install -q -e '.[all,test]'
 	$(BIN)/python benchmarks/bench_tlv.py
 	$(BIN)/python benchmarks/bench_roundtrip.py

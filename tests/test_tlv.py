@@ -177,11 +177,10 @@ def test_accepts_bytearray_and_memoryview():
 # errors
 
 
-@pytest.mark.parametrize("name", sorted(V))
+# "filler" ends in 00 padding, which a cut may remove without harm: it has no truncation error.
+@pytest.mark.parametrize("name", sorted(n for n in V if n != "filler"))
 def test_every_truncation_raises_with_offset(name):
     data = V[name]
-    if name == "filler":
-        pytest.skip("trailing filler may be cut without harm")
     for cut in range(1, len(data)):
         try:
             decode(data[:cut])
