@@ -44,8 +44,8 @@ test: venv
 bench: venv
 	$(call install_missing,$(DEMO_PACKAGES))
 	$(BIN)/pip install -q -e '.[all,test]'
-	$(BIN)/python benchmarks/bench_tlv.py
-	$(BIN)/python benchmarks/bench_roundtrip.py
+	$(BIN)/python benchmarks/bench_tlv.py --svg docs/img/bench_tlv.svg
+	$(BIN)/python benchmarks/bench_roundtrip.py --svg docs/img/bench_roundtrip.svg
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

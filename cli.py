@@ -96,7 +96,7 @@ def apdu_cmd(reader_name: str, pcap: Path | None, protocol: str, apdus: tuple[st
         for t in tracers:
             t.close()
     if pcap is not None:
-        console.print(f"[dim]trace written to {pcap}: {TSHARK_HINT.format(pcap=pcap)}[/]")
+        console.print(f"[dim]trace written to {pcap}: {TSHARK_HINT.format(pcap=pcap)}[/]", soft_wrap=True)
 
 
 # ------------------------------------------------------------------------------------------- card

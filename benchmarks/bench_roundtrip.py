@@ -18,6 +18,7 @@ import textwrap
 import time
 from pathlib import Path
 
+from _svg import bar_chart  # benchmarks/ is on sys.path when run as a script
 from applets.runtime import new_blank_card, save_card
 from cardkit.errors import NoCardError
 from cardkit.readers import VirtualReader
@@ -89,6 +90,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2000, help="APDUs per fast run")
     parser.add_argument("--slow-n", type=int, default=40, help="APDUs with TCP_QUICKACK disabled")
+    parser.add_argument("--svg", metavar="OUT", help="also draw the medians as an SVG bar chart here")
     args = parser.parse_args()
 
     card = new_blank_card(serial="8986001234567890")
@@ -103,6 +105,12 @@ def main() -> None:
         slow = summary("same, TCP_QUICKACK disabled", run_pcsc(image, args.slow_n, quickack=False))
     print(f"ratio PC/SC : in-process (median)   {pcsc['median'] / local['median']:.0f}x")
     print(f"ratio no-QUICKACK : QUICKACK (median) {slow['median'] / pcsc['median']:.0f}x")
+    if args.svg:
+        rows = [("cardkit in-process VirtualReader", local["median"]),
+                ("cardkit via pyscard → pcscd → vpcd", pcsc["median"]),
+                ("the same without TCP_QUICKACK", slow["median"])]
+        bar_chart(Path(args.svg), "APDU round trip (median)", rows, "µs", log=True)
+        print(f"wrote {args.svg}")
 
 
 if __name__ == "__main__":

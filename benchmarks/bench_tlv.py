@@ -8,7 +8,7 @@ realistic sizes; no real card data).
 Every decoder runs in the same process on the same bytes, after a check that it sees the same set
 of tags. Times are the best and the median of many repeats (``timeit``).
 
-    .venv/bin/python benchmarks/bench_tlv.py [--repeat 40] [--json OUT]
+    .venv/bin/python benchmarks/bench_tlv.py [--repeat 40] [--json OUT] [--svg OUT]
 
 No timed assertions: tests never depend on these numbers.
 """
@@ -27,6 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _svg import bar_chart  # benchmarks/ is on sys.path when run as a script
 from cardkit import tlv
 
 Spec = list[tuple[str, "bytes | Spec"]]
@@ -147,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=40, help="timeit repeats (default 40)")
     ap.add_argument("--json", metavar="OUT", help="also write the results as JSON here")
+    ap.add_argument("--svg", metavar="OUT", help="also draw the decode timings as an SVG bar chart here")
     args = ap.parse_args(argv)
 
     payload = b"".join(_cardkit_build(r) for r in RESPONSES)
@@ -250,23 +252,11 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
-        try:
-            import matplotlib
-
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
-
-            names = list(results["decode"])
-            fig, ax = plt.subplots(figsize=(8, 0.6 * len(names) + 1))
-            ax.barh(names, [results["decode"][n]["median_us"] for n in names])
-            ax.set_xlabel(f"µs per decode of {len(payload)} bytes (median)")
-            ax.invert_yaxis()
-            fig.tight_layout()
-            png = str(Path(args.json).with_suffix(".png"))
-            fig.savefig(png)
-            print(f"wrote {args.json} and {png}")
-        except ImportError:
-            print(f"wrote {args.json} (no matplotlib: no chart)")
+        print(f"wrote {args.json}")
+    if args.svg:
+        rows = [(name, r["median_us"]) for name, r in results["decode"].items()]
+        bar_chart(Path(args.svg), f"BER-TLV decode of a {len(payload)}-byte EMV transaction (median)", rows, "µs")
+        print(f"wrote {args.svg}")
     return 0
 
 

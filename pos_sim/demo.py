@@ -70,8 +70,8 @@ def run_foundation_demo(out: Path, console: Console) -> None:
         finally:
             server.stop()
             thread.join(timeout=5)
-    console.print(Panel.fit(f"pcap trace: [bold]{pcap}[/]  ({TSHARK_HINT.format(pcap=pcap)})\n"
-                            f"serve it yourself: cardkit emulate {image}", title="done"))
+    console.print(Panel.fit(f"pcap trace: [bold]{pcap}[/]\nopen it: {TSHARK_HINT.format(pcap=pcap)}\n"
+                            f"serve the card yourself: cardkit emulate {image}", title="done"))
 
 
 def _independent_look(console: Console) -> None:
