@@ -153,3 +153,47 @@ def test_emulate_reconnects_after_pcscd_restarts(pcscd, serve_card, card_image: 
 def test_unknown_reader_lists_the_ones_there_are(pcscd):
     with pytest.raises(ReaderNotFoundError, match=f"no PC/SC reader matches 'nope'; readers: 0: '{VPCD_READER}'"):
         open_reader("pcsc:nope")
+
+
+# ------------------------------------------------------------------ the `cardkit` command on the real stack
+def _cardkit(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    from .conftest import CARDKIT
+
+    return subprocess.run([*CARDKIT, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_cli_readers_and_apdu_through_pcscd(serve_card, card_image: Path, tmp_path: Path):
+    import json
+
+    serve_card(card_image)
+    listed = json.loads(_cardkit("readers", "--json").stdout)
+    ours = next(r for r in listed if r["name"] == VPCD_READER)
+    assert ours["has_card"] and ours["atr"] == make_card().atr.hex().upper()
+
+    pcap = tmp_path / "cli.pcap"
+    res = _cardkit("apdu", "--reader", "pcsc:Virtual PCD 00 00", "--trace", str(pcap),
+                   SELECT_MF.to_bytes().hex(), "0020000106313233343536")
+    assert res.returncode == 0, res.stderr
+    assert ">> 00 A4" in res.stdout and "normal processing" in res.stdout
+    assert "31 32 33 34 35 36" not in res.stdout  # the PIN is masked in the text trace...
+    assert b"123456" not in pcap.read_bytes()  # ...and in the pcap
+
+
+def test_cli_apdu_without_a_card_is_one_clear_line(vpcd_reader: PcscReader):
+    res = _cardkit("apdu", "--reader", f"pcsc:{VPCD_READER}", SELECT_MF.to_bytes().hex())
+    assert res.returncode == 1
+    assert res.stderr.strip().splitlines() == [
+        f"error: no card in reader '{VPCD_READER}': start one with 'cardkit emulate CARD' or insert a card"
+    ]
+
+
+def test_demo_runs_end_to_end_through_pcscd(pcscd, vpcd_reader: PcscReader, tmp_path: Path):
+    """`make demo`'s main job: blank card → vpcd → opensc-tool and pyscard see it → trace + pcap."""
+    res = _cardkit("demo", "--out", str(tmp_path), timeout=120)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "the card is in reader Virtual PCD 00 00" in res.stdout
+    assert "opensc-tool --reader 0 --atr" in res.stdout
+    assert make_card().atr.hex(":") in res.stdout  # opensc-tool printed our ATR
+    assert "instruction code not supported" in res.stdout
+    assert (tmp_path / "demo.pcap").stat().st_size > 100
+    vpcd_reader.wait_for_removal(timeout=10)  # the demo's card is gone before the next test
