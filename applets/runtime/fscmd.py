@@ -213,20 +213,34 @@ def _record_number(cmd: CommandAPDU, session: FsSession) -> int | ResponseAPDU:
     return number if number else status(SW.RECORD_NOT_FOUND)
 
 
-def _read_record(fs: FileSystem, cmd: CommandAPDU, session: FsSession) -> ResponseAPDU:
-    if cmd.data:
-        return status(SW.WRONG_LENGTH)
+def _existing_record(
+    fs: FileSystem, cmd: CommandAPDU, session: FsSession, right: str
+) -> tuple[FileInfo, int, tuple[bytes, ...]] | ResponseAPDU:
+    """The record EF, record number and records a READ/UPDATE RECORD may use, or the SW refusing it.
+
+    ``right`` names the access condition to check: ``"read"`` or ``"update"``.
+    """
     info = _record_target(fs, cmd, session)
     if isinstance(info, ResponseAPDU):
         return info
     number = _record_number(cmd, session)
     if isinstance(number, ResponseAPDU):
         return number
-    if not info.read.allows(session):
+    if not getattr(info, right).allows(session):
         return status(SW.SECURITY_STATUS_NOT_SATISFIED)
     records = fs.records(info.path)
     if number > len(records):
         return status(SW.RECORD_NOT_FOUND)
+    return info, number, records
+
+
+def _read_record(fs: FileSystem, cmd: CommandAPDU, session: FsSession) -> ResponseAPDU:
+    if cmd.data:
+        return status(SW.WRONG_LENGTH)
+    found = _existing_record(fs, cmd, session, "read")
+    if isinstance(found, ResponseAPDU):
+        return found
+    _, number, records = found
     session.record = number
     record = records[number - 1]
     le = cmd.le
@@ -246,22 +260,14 @@ def _check_record_length(info: FileInfo, data: bytes) -> bool:
 def _update_record(fs: FileSystem, cmd: CommandAPDU, session: FsSession) -> ResponseAPDU:
     if not cmd.data or cmd.le is not None:
         return status(SW.WRONG_LENGTH)
-    info = _record_target(fs, cmd, session)
-    if isinstance(info, ResponseAPDU):
-        return info
-    number = _record_number(cmd, session)
-    if isinstance(number, ResponseAPDU):
-        return number
-    if not info.update.allows(session):
-        return status(SW.SECURITY_STATUS_NOT_SATISFIED)
-    records = list(fs.records(info.path))
-    if number > len(records):
-        return status(SW.RECORD_NOT_FOUND)
+    found = _existing_record(fs, cmd, session, "update")
+    if isinstance(found, ResponseAPDU):
+        return found
+    info, number, records = found
     if not _check_record_length(info, cmd.data):
         return status(SW.WRONG_LENGTH)
-    records[number - 1] = cmd.data
     with fs.store.transaction():
-        fs.set_content(info.path, tuple(records))
+        fs.set_content(info.path, records[: number - 1] + (cmd.data,) + records[number:])
     session.record = number
     return status(SW.OK)
 
