@@ -180,9 +180,9 @@ def decode(data: bytes | bytearray | memoryview) -> list[Tlv]:
 # validates without building; _tree() builds a validated subtree when its children are read;
 # _flat() (for flatten) validates and collects primitives. All four inline the same tag/length
 # walk on purpose (a helper call per object is a large share of decode time on this hot path):
-# a change to the header rules goes into each of them, and into _diagnose(). Neither tests bounds byte by byte: a
-# tag or length byte read past ``end`` pushes ``pos`` past ``end`` too, which the ``pos > end``
-# and ``pos != end`` tests catch; reading past the buffer raises IndexError. On any of these,
+# a change to the header rules goes into each of them, and into _diagnose(). None tests bounds
+# byte by byte: a tag or length byte read past ``end`` pushes ``pos`` past ``end`` too, which the
+# ``pos > end`` and ``pos != end`` tests catch; reading past the buffer raises IndexError. On any of these,
 # decode() hands over to _diagnose(), which walks carefully and raises the precise TlvError.
 
 
