@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from _svg import bar_chart  # benchmarks/ is on sys.path when run as a script
+
 from applets.runtime import new_blank_card, save_card
 from cardkit.errors import NoCardError
 from cardkit.readers import VirtualReader

@@ -28,6 +28,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _svg import bar_chart  # benchmarks/ is on sys.path when run as a script
+
 from cardkit import tlv
 
 Spec = list[tuple[str, "bytes | Spec"]]

@@ -30,10 +30,12 @@ VPCD_READER = "Virtual PCD 00 00"
 # (what it shows, the command). EF.DIR is FID 2F00 / SFI 30 (ISO 7816-4 §8.2.1.1).
 DEMO_APDUS: list[tuple[str, CommandAPDU]] = [
     ("select the master file", CommandAPDU(0x00, 0xA4, 0x00, 0x00, bytes.fromhex("3F00"), le=256)),
-    ("EF.DIR by SFI 30: the applications the card lists (none yet on a blank card)", CommandAPDU(0x00, 0xB2, 0x01, (30 << 3) | 4, le=256)),
+    ("EF.DIR by SFI 30: the applications the card lists (none yet on a blank card)",
+     CommandAPDU(0x00, 0xB2, 0x01, (30 << 3) | 4, le=256)),
     ("select EF 2FE2 (card serial)", CommandAPDU(0x00, 0xA4, 0x02, 0x0C, bytes.fromhex("2FE2"))),
     ("read it", CommandAPDU(0x00, 0xB0, 0x00, 0x00, le=256)),
-    ("an application the card does not carry", CommandAPDU(0x00, 0xA4, 0x04, 0x00, bytes.fromhex("A000000333010101"), le=256)),
+    ("an application the card does not carry",
+     CommandAPDU(0x00, 0xA4, 0x04, 0x00, bytes.fromhex("A000000333010101"), le=256)),
     ("an instruction the card does not know", CommandAPDU(0x00, 0x7E, 0x00, 0x00)),
 ]
 

@@ -1,7 +1,8 @@
 """CommandAPDU / ResponseAPDU: ISO 7816-4 §5.1 cases 1-4, short and extended, and status words."""
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cardkit.apdu import (
     SW,

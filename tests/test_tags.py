@@ -48,8 +48,13 @@ def test_sources_are_the_documented_ones():
         assert all(i.source.startswith(prefix) for i in entries(ctx)), ctx
 
 
-EMV_BOOK3 = ["4F", "50", "57", "5A", "5F20", "5F24", "5F25", "5F28", "5F2A", "5F2D", "5F30", "5F34", "61", "6F", "70", "71", "72", "73", "77", "80", "82", "84", "86", "87", "88", "8A", "8C", "8D", "8E", "8F", "90", "91", "92", "93", "94", "95", "97", "9A", "9B", "9C", "9D", "A5", "BF0C"] + [f"9F{n:02X}" for n in range(0x01, 0x50) if n not in (0x0A, 0x0C, 0x28, 0x29, 0x2A,
-                                                                  0x2B, 0x2C, 0x30, 0x31, 0x3E, 0x3F)]
+EMV_BOOK3 = (
+    "4F 50 57 5A 5F20 5F24 5F25 5F28 5F2A 5F2D 5F30 5F34 61 6F 70 71 72 73 77 80 82 84 86 87 88 8A 8C 8D 8E 8F "
+    "90 91 92 93 94 95 97 9A 9B 9C 9D A5 BF0C"
+).split() + [
+    f"9F{n:02X}" for n in range(0x01, 0x50)
+    if n not in (0x0A, 0x0C, 0x28, 0x29, 0x2A, 0x2B, 0x2C, 0x30, 0x31, 0x3E, 0x3F)
+]
 
 
 @pytest.mark.parametrize("hexstr", EMV_BOOK3)

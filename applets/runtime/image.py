@@ -115,7 +115,8 @@ def load_card(path: str | os.PathLike[str]) -> SimulatedCard:
     body = _read_document(path)["card"]
     try:
         store_doc = body["store"]
-        store = Store({k: decode_value(v) for k, v in store_doc["data"].items()}, generation=int(store_doc["generation"]))
+        data = {k: decode_value(v) for k, v in store_doc["data"].items()}
+        store = Store(data, generation=int(store_doc["generation"]))
         default = body["default_aid"]
         card = SimulatedCard(
             default_aid=bytes.fromhex(default) if default is not None else None,

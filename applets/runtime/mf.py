@@ -75,4 +75,5 @@ class FileSystemApplet(Applet):
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> FileSystemApplet:
-        return cls(bytes.fromhex(config["aid"]), label=config.get("label"), root_fid=int(config.get("root_fid", 0x3F00)))
+        root_fid = int(config.get("root_fid", 0x3F00))
+        return cls(bytes.fromhex(config["aid"]), label=config.get("label"), root_fid=root_fid)

@@ -18,7 +18,7 @@ __all__ = ["PcscConnection", "PcscReader", "list_pcsc_readers", "pcsc_available"
 log = logging.getLogger(__name__)
 
 try:  # pyscard is the optional extra cardkit[pcsc]
-    from smartcard import scard as _scard  # type: ignore[import-untyped]
+    from smartcard import scard as _scard
 except ImportError:  # pragma: no cover - exercised only without pyscard
     _scard = None
 
@@ -146,7 +146,8 @@ def _resolve(spec: str, names: list[str]) -> str:
     hits = [n for n in names if spec.lower() in n.lower()]
     if len(hits) == 1:
         return hits[0]
-    listing = ", ".join(f"{i}: {n!r}" for i, n in enumerate(names)) or "none (is a reader plugged in, or vpcd installed?)"
+    listing = ", ".join(f"{i}: {n!r}" for i, n in enumerate(names))
+    listing = listing or "none (is a reader plugged in, or vpcd installed?)"
     if len(hits) > 1:
         raise ReaderNotFoundError(f"reader {spec!r} is ambiguous; readers: {listing}")
     raise ReaderNotFoundError(f"no PC/SC reader matches {spec!r}; readers: {listing}")

@@ -73,7 +73,9 @@ class VirtualReader(Reader):
 
     backend = "virtual"
 
-    def __init__(self, card: CardLike | None, *, name: str = "Virtual card", image_path: str | Path | None = None) -> None:
+    def __init__(
+        self, card: CardLike | None, *, name: str = "Virtual card", image_path: str | Path | None = None
+    ) -> None:
         super().__init__(name)
         self._card = card
         self._cond = threading.Condition()

@@ -87,7 +87,8 @@ def test_opensc_tool_sees_atr_and_gets_9000(serve_card, card_image: Path):
     atr = subprocess.run([tool, "-r", "0", "-a"], capture_output=True, text=True, check=False, timeout=30)
     assert atr.returncode == 0, atr.stderr
     assert make_card().atr.hex(":") in atr.stdout.lower()
-    sent = subprocess.run([tool, "-r", "0", "-s", "00A4000C023F00"], capture_output=True, text=True, check=False, timeout=30)
+    sent = subprocess.run([tool, "-r", "0", "-s", "00A4000C023F00"],
+                          capture_output=True, text=True, check=False, timeout=30)
     assert "SW1=0x90, SW2=0x00" in sent.stdout, sent.stdout + sent.stderr
 
 
@@ -98,7 +99,8 @@ def test_scriptor_runs_an_apdu_script(serve_card, card_image: Path, tmp_path: Pa
     serve_card(card_image)
     script = tmp_path / "script.apdu"
     script.write_text("# select EF 0101, read 4 bytes at offset 16\n00 A4 02 0C 02 01 01\n00 B0 00 10 04\n")
-    run = subprocess.run([tool, "-r", VPCD_READER, str(script)], capture_output=True, text=True, check=False, timeout=30)
+    run = subprocess.run([tool, "-r", VPCD_READER, str(script)],
+                         capture_output=True, text=True, check=False, timeout=30)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "10 11 12 13 90 00" in run.stdout, run.stdout
 

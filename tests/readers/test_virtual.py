@@ -55,7 +55,8 @@ def test_open_virtual_reader_and_persist_changes(image: Path):
 
 
 def test_reader_name_errors(tmp_path: Path):
-    with pytest.raises(ReaderNotFoundError, match="use one of pcsc:<index or part of the reader name>, virtual:<card image path>"):
+    expected = "use one of pcsc:<index or part of the reader name>, virtual:<card image path>"
+    with pytest.raises(ReaderNotFoundError, match=expected):
         open_reader("nfc2:usb")
     with pytest.raises(ReaderNotFoundError, match="unknown reader 'Virtual PCD 00 00'"):
         open_reader("Virtual PCD 00 00")
