@@ -11,7 +11,7 @@ DEMO_PACKAGES := pcscd libpcsclite-dev swig gcc python3-dev vsmartcard-vpcd open
 TEST_PACKAGES := $(DEMO_PACKAGES) pcsc-tools tshark
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test venv bench clean
+.PHONY: demo test venv bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ bench: venv
 	$(BIN)/pip install -q -e '.[all,test]'
 	$(BIN)/python benchmarks/bench_tlv.py --svg docs/img/bench_tlv.svg
 	$(BIN)/python benchmarks/bench_roundtrip.py --svg docs/img/bench_roundtrip.svg
+
+lint: venv
+	$(BIN)/pip install -q -e '.[all,test]' ruff mypy
+	$(BIN)/ruff check cardkit applets pos_sim cli.py benchmarks tests
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
