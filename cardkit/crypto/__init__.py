@@ -1,0 +1,13 @@
+"""Card cryptography: task-level recipes over the raw primitives in :mod:`cardkit.crypto.hazmat`.
+
+Recipes make the algorithm choices (STYLE §9): EMV key derivation, cryptograms and issuer script
+secure messaging (:mod:`~cardkit.crypto.emv`), ISO 9564 PIN blocks (:mod:`~cardkit.crypto.pin`),
+the PBOC electronic purse (:mod:`~cardkit.crypto.purse`), GlobalPlatform SCP03/SCP02
+(:mod:`~cardkit.crypto.gp`) and ICAO 9303 BAC (:mod:`~cardkit.crypto.icao`). Errors are
+:class:`cardkit.errors.CryptoError`; their messages never carry key bytes, PINs or PIN blocks.
+See docs/crypto.md.
+"""
+
+from cardkit.crypto import emv, hazmat
+
+__all__ = ["emv", "hazmat"]
