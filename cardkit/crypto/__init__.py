@@ -8,6 +8,6 @@ the PBOC electronic purse (:mod:`~cardkit.crypto.purse`), GlobalPlatform SCP03/S
 See docs/crypto.md.
 """
 
-from cardkit.crypto import emv, gp, hazmat, pin, purse
+from cardkit.crypto import emv, gp, hazmat, icao, pin, purse
 
-__all__ = ["emv", "gp", "hazmat", "pin", "purse"]
+__all__ = ["emv", "gp", "hazmat", "icao", "pin", "purse"]
