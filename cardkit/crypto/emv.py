@@ -130,8 +130,8 @@ def _atc_bytes(atc: int | bytes) -> bytes:
 def derive_session_key(icc_mk: bytes, atc: int | bytes, un: bytes | None = None) -> bytes:
     """AC session key, EMV Book 2 A1.3.1 common session key derivation.
 
-    R = ATC || 00*6, or ATC || 00 00 || UN when ``un`` (9F37, 4 bytes) is given (the EMV 4.x
-    variant some schemes use, e.g. Mastercard CVN 20/21 style).
+    R = ATC || 00*6 (Visa CVN 18/22, Mastercard CVN 20/21 per pyemv), or ATC || 00 00 || UN when
+    ``un`` (9F37, 4 bytes) is given (Mastercard CVN 16/17, Interac CVN 133 per pyemv).
     """
     a = _atc_bytes(atc)
     if un is None:

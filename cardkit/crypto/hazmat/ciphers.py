@@ -1,10 +1,13 @@
 """Raw block ciphers for card work: DES, 2-key/3-key 3DES, AES, SM4 in ECB and CBC, no padding.
 
-The caller pads (see :mod:`cardkit.crypto.hazmat.padding`). Each object builds its
-``cryptography`` cipher once and keeps one ECB encryptor/decryptor context alive, so a block
-costs ~0.5 µs instead of the ~3-7 µs of building a fresh ``Cipher`` (STYLE §12). DES and 3DES go
-through ``cryptography.hazmat.decrepit`` with 24-byte keys (K1K2K1 for 2-key, K1K1K1 for single
-DES), which avoids the deprecated path and its warnings.
+The caller pads (see :mod:`cardkit.crypto.hazmat.padding`). Building an OpenSSL cipher context
+(``Cipher(...).encryptor()``) costs far more than a block operation (STYLE §12), so each object
+builds its algorithm once (2-key 3DES expanded to 24 bytes once) and creates contexts lazily: the
+first ECB call keeps an ECB context alive for every later call (a key used many times, such as
+an issuer master key, then costs one ``update`` per call), while a one-off CBC or CBC-MAC on a
+fresh key uses a single CBC context and one ``update`` for all blocks. DES and 3DES go through
+``cryptography.hazmat.decrepit`` with 24-byte keys (K1K2K1 for 2-key, K1K1K1 for single DES),
+which avoids the deprecated path and its warnings.
 
 Objects are not thread-safe (the live contexts are shared); use one per thread. :func:`cached`
 keeps a small per-thread cache for long-lived keys (issuer master keys, purse master keys).
@@ -39,7 +42,7 @@ class BlockCipher:
         check_key_length(key, self.key_sizes, self.name)
         self.key_size = len(key)
         self._alg = self._algorithm(bytes(key))
-        self._enc: CipherContext = Cipher(self._alg, modes.ECB()).encryptor()
+        self._enc: CipherContext | None = None
         self._dec: CipherContext | None = None
 
     def _algorithm(self, key: bytes) -> CipherAlgorithm:  # pragma: no cover - overridden
@@ -62,10 +65,15 @@ class BlockCipher:
             raise CryptoError(f"{self.name} IV must be {self.block_size} bytes, got {len(iv)}")
         return bytes(iv)
 
+    def _ecb(self) -> CipherContext:
+        if self._enc is None:
+            self._enc = Cipher(self._alg, modes.ECB()).encryptor()
+        return self._enc
+
     def encrypt_ecb(self, data: bytes) -> bytes:
         """Encrypt whole blocks in ECB mode."""
         self._check(data, "ECB encrypt")
-        return self._enc.update(data)
+        return self._ecb().update(data)
 
     def decrypt_ecb(self, data: bytes) -> bytes:
         """Decrypt whole blocks in ECB mode."""
@@ -78,9 +86,13 @@ class BlockCipher:
         """Encrypt whole blocks in CBC mode; ``iv`` defaults to zeros (as EMV, PBOC and ICAO use)."""
         self._check(data, "CBC encrypt")
         iv_ = self._check_iv(iv)
-        if len(data) <= 4 * self.block_size:  # short: chain on the live ECB context
+        if self._enc is not None and len(data) <= 4 * self.block_size:  # short: chain on the live ECB context
             return self._cbc_short(data, iv_)
         return Cipher(self._alg, modes.CBC(iv_)).encryptor().update(data)
+
+    def cbc_last_block(self, data: bytes, iv: bytes | None = None) -> bytes:
+        """Last block of the CBC encryption of ``data`` (the CBC-MAC state), IV zeros by default."""
+        return self.encrypt_cbc(data, iv)[-self.block_size :]
 
     def decrypt_cbc(self, data: bytes, iv: bytes | None = None) -> bytes:
         """Decrypt whole blocks in CBC mode; ``iv`` defaults to zeros."""
@@ -90,7 +102,7 @@ class BlockCipher:
 
     def _cbc_short(self, data: bytes, iv: bytes) -> bytes:
         bs = self.block_size
-        enc = self._enc.update
+        enc = self._ecb().update
         out = bytearray()
         h = int.from_bytes(iv, "big")
         for i in range(0, len(data), bs):
@@ -102,7 +114,7 @@ class BlockCipher:
     def chain(self, state: int, block: bytes) -> int:
         """One CBC step on an integer chaining value: ``E(state XOR block)`` (for the MAC loops)."""
         bs = self.block_size
-        return int.from_bytes(self._enc.update((state ^ int.from_bytes(block, "big")).to_bytes(bs, "big")), "big")
+        return int.from_bytes(self._ecb().update((state ^ int.from_bytes(block, "big")).to_bytes(bs, "big")), "big")
 
 
 class DES(BlockCipher):

@@ -187,24 +187,16 @@ class Cmac:
 
 def cbc_mac(cipher: BlockCipher, data: bytes, *, padding: int) -> bytes:
     """One-shot :class:`CbcMac` (the full last block)."""
-    bs = cipher.block_size
-    padded = _pad(data, padding, bs, len(data))
-    chain = cipher.chain
-    state = 0
-    for i in range(0, len(padded), bs):
-        state = chain(state, padded[i : i + bs])
-    return state.to_bytes(bs, "big")
+    return cipher.cbc_last_block(_pad(data, padding, cipher.block_size, len(data)))
 
 
 def retail_mac(key: bytes | RetailMacKey, data: bytes, *, padding: int) -> bytes:
     """One-shot :class:`RetailMac` (8 bytes)."""
     k = key if isinstance(key, RetailMacKey) else RetailMacKey(key)
     padded = _pad(data, padding, 8, len(data))
-    chain = k.des.chain
-    state = 0
-    for i in range(0, len(padded) - 8, 8):
-        state = chain(state, padded[i : i + 8])
-    return k.tdes.chain(state, padded[-8:]).to_bytes(8, "big")
+    h = k.des.cbc_last_block(padded[:-8]) if len(padded) > 8 else bytes(8)
+    # E_K1(D_K2(E_K1(x XOR h))) is one 3DES-EDE CBC step under K1K2K1 with IV h.
+    return k.tdes.encrypt_cbc(padded[-8:], h)
 
 
 def cmac(key: bytes, data: bytes, *, sm4: bool = False) -> bytes:
