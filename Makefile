@@ -46,6 +46,7 @@ bench: venv
 	$(BIN)/pip install -q -e '.[all,test]'
 	$(BIN)/python benchmarks/bench_tlv.py --svg docs/img/bench_tlv.svg
 	$(BIN)/python benchmarks/bench_roundtrip.py --svg docs/img/bench_roundtrip.svg
+	$(BIN)/python benchmarks/bench_crypto.py --svg docs/img/bench_crypto.svg
 
 lint: venv
 	$(BIN)/pip install -q -e '.[all,test]' ruff mypy
