@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import ClassVar
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -93,19 +94,28 @@ def _key_part(part: bytes, n_key: int, remainder: bytes | None, exp_len: int, ex
 
 
 @dataclass(frozen=True, slots=True)
-class IssuerCertificate:
-    """What a CA hands a bank: tags 90, 92 (empty when the key fits) and 9F32."""
+class _KeyCertificate:
+    """A public key certificate as a card record carries it; ``remainder`` is empty when the key fits."""
 
     certificate: bytes
     remainder: bytes
     exponent: bytes
+    _TAGS: ClassVar[tuple[int, int, int]]  # certificate, remainder, exponent
 
     def tlvs(self) -> bytes:
-        """``90 || 92 || 9F32`` encoded (92 left out when empty), for a card record."""
-        out = tlv.build(0x90, self.certificate)
+        """Certificate, remainder and exponent encoded (the remainder left out when empty)."""
+        cert_tag, remainder_tag, exponent_tag = self._TAGS
+        out = tlv.build(cert_tag, self.certificate)
         if self.remainder:
-            out += tlv.build(0x92, self.remainder)
-        return out + tlv.build(0x9F32, self.exponent)
+            out += tlv.build(remainder_tag, self.remainder)
+        return out + tlv.build(exponent_tag, self.exponent)
+
+
+class IssuerCertificate(_KeyCertificate):
+    """What a CA hands a bank: tags 90, 92 and 9F32."""
+
+    __slots__ = ()
+    _TAGS = (0x90, 0x92, 0x9F32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,20 +234,11 @@ def recover_issuer_key(
 # ICC public key certificate (tag 9F46, remainder 9F48, exponent 9F47)
 
 
-@dataclass(frozen=True, slots=True)
-class IccCertificate:
-    """What data preparation puts on a card: tags 9F46, 9F48 (empty when the key fits), 9F47."""
+class IccCertificate(_KeyCertificate):
+    """What data preparation puts on a card: tags 9F46, 9F48 and 9F47."""
 
-    certificate: bytes
-    remainder: bytes
-    exponent: bytes
-
-    def tlvs(self) -> bytes:
-        """``9F46 || 9F48 || 9F47`` encoded (9F48 left out when empty)."""
-        out = tlv.build(0x9F46, self.certificate)
-        if self.remainder:
-            out += tlv.build(0x9F48, self.remainder)
-        return out + tlv.build(0x9F47, self.exponent)
+    __slots__ = ()
+    _TAGS = (0x9F46, 0x9F48, 0x9F47)
 
 
 @dataclass(frozen=True, slots=True)
