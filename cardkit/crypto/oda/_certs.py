@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -148,32 +148,16 @@ def make_issuer_certificate(
     Raises:
         ValueError: a bad field, or an issuer key longer than the CA key.
     """
-    ca = RsaPublic.of(ca_key)
-    key = _public(issuer_key)
     if not 3 <= len(issuer_id) <= 8:
         raise ValueError("issuer identifier is 3-8 PAN digits")
     if len(serial) != 3:
         raise ValueError("certificate serial number is 3 bytes")
-    if key.length > ca.length:
-        raise ValueError(f"issuer key ({key.length} bytes) longer than the CA key ({ca.length})")
-    part, remainder = _split_key(key, ca.length - L.ISSUER_CERT_FIXED)
-    fields = dict(
-        header=L.HEADER,
-        format=L.FORMAT_ISSUER_CERT,
-        issuer_id=pad_cn(issuer_id, 4),
-        expiry=encode_expiry(expiry),
-        serial=serial,
-        hash_algorithm=HASH_SHA1,
-        pk_algorithm=PK_RSA,
-        pk_length=key.length,
-        exponent_length=len(key.exponent),
-        pk_part=part,
-        hash=bytes(20),
-        trailer=L.TRAILER,
+    cert, remainder, exponent = _certify(
+        ca_key, _public(issuer_key), ("issuer", "CA"), L.ISSUER_CERT, L.ISSUER_CERT_FIXED,
+        {"format": L.FORMAT_ISSUER_CERT, "issuer_id": pad_cn(issuer_id, 4), "expiry": encode_expiry(expiry),
+         "serial": serial},
     )
-    block = L.ISSUER_CERT.build(fields, n=ca.length)
-    fields["hash"] = sha1(block[1 : ca.length - 21], remainder, key.exponent)
-    return IssuerCertificate(sign(L.ISSUER_CERT.build(fields, n=ca.length), ca_key), remainder, key.exponent)
+    return IssuerCertificate(cert, remainder, exponent)
 
 
 def recover_issuer_key(
@@ -268,19 +252,43 @@ def make_icc_certificate(
         serial: 3 bytes.
         static_data: the static data to be authenticated (:func:`static_data_to_authenticate`).
     """
-    issuer = RsaPublic.of(issuer_key)
-    key = _public(icc_key)
     if len(serial) != 3:
         raise ValueError("certificate serial number is 3 bytes")
-    if key.length > issuer.length:
-        raise ValueError(f"ICC key ({key.length} bytes) longer than the issuer key ({issuer.length})")
-    part, remainder = _split_key(key, issuer.length - L.ICC_CERT_FIXED)
+    cert, remainder, exponent = _certify(
+        issuer_key, _public(icc_key), ("ICC", "issuer"), L.ICC_CERT, L.ICC_CERT_FIXED,
+        {"format": L.FORMAT_ICC_CERT, "pan": pad_cn(pan, 10), "expiry": encode_expiry(expiry), "serial": serial},
+        static_data,
+    )
+    return IccCertificate(cert, remainder, exponent)
+
+
+def _certify(
+    signer_key: rsa.RSAPrivateKey,
+    key: RsaPublic,
+    names: tuple[str, str],
+    layout: Any,
+    fixed: int,
+    subject: dict[str, Any],
+    hashed_extra: bytes = b"",
+) -> tuple[bytes, bytes, bytes]:
+    """Sign ``key`` into a certificate of ``layout`` (Book 2 Tables 13 and 14 share this shape).
+
+    Args:
+        names: (certified key, signer) for the error message.
+        fixed: bytes of the layout that are not the key part, so ``n - fixed`` key bytes fit.
+        subject: the fields that differ between layouts (format, identity, expiry, serial).
+        hashed_extra: data hashed after the exponent (the ICC certificate's static data).
+
+    Returns:
+        The certificate, the remainder (empty when the key fits) and the exponent.
+    """
+    n = RsaPublic.of(signer_key).length
+    if key.length > n:
+        raise ValueError(f"{names[0]} key ({key.length} bytes) longer than the {names[1]} key ({n})")
+    part, remainder = _split_key(key, n - fixed)
     fields = dict(
         header=L.HEADER,
-        format=L.FORMAT_ICC_CERT,
-        pan=pad_cn(pan, 10),
-        expiry=encode_expiry(expiry),
-        serial=serial,
+        **subject,
         hash_algorithm=HASH_SHA1,
         pk_algorithm=PK_RSA,
         pk_length=key.length,
@@ -289,10 +297,9 @@ def make_icc_certificate(
         hash=bytes(20),
         trailer=L.TRAILER,
     )
-    n = issuer.length
-    block = L.ICC_CERT.build(fields, n=n)
-    fields["hash"] = sha1(block[1 : n - 21], remainder, key.exponent, static_data)
-    return IccCertificate(sign(L.ICC_CERT.build(fields, n=n), issuer_key), remainder, key.exponent)
+    block = layout.build(fields, n=n)
+    fields["hash"] = sha1(block[1 : n - 21], remainder, key.exponent, hashed_extra)
+    return sign(layout.build(fields, n=n), signer_key), remainder, key.exponent
 
 
 def recover_icc_key(
