@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cardkit.crypto.hazmat._base import check_key_length
+from cardkit.crypto.hazmat._base import check_key_length, fixed_length
 from cardkit.crypto.hazmat.ciphers import AES, DES, TripleDES, cached
 from cardkit.crypto.hazmat.mac import RetailMacKey, cbc_mac, cmac, retail_mac
 from cardkit.crypto.hazmat.padding import pad_method_2, unpad_method_2
@@ -42,12 +42,6 @@ _S_MAC = 0x06
 _S_RMAC = 0x07
 
 
-def _fixed(value: bytes, n: int, what: str) -> bytes:
-    if len(value) != n:
-        raise CryptoError(f"{what} must be {n} bytes, got {len(value)}")
-    return bytes(value)
-
-
 def scp03_kdf(key: bytes, constant: int, context: bytes, length_bits: int) -> bytes:
     """NIST SP 800-108 KDF in counter mode with AES-CMAC, laid out as Amendment D §6.2.2.
 
@@ -74,7 +68,7 @@ class Scp03SessionKeys:
 def derive_scp03_session_keys(k_enc: bytes, k_mac: bytes, host_challenge: bytes,
                               card_challenge: bytes) -> Scp03SessionKeys:
     """Session keys from the static keys and the INITIALIZE UPDATE challenges (§6.2.1), same length as the keys."""
-    ctx = _fixed(host_challenge, 8, "host challenge") + _fixed(card_challenge, 8, "card challenge")
+    ctx = fixed_length(host_challenge, 8, "host challenge") + fixed_length(card_challenge, 8, "card challenge")
     bits = 8 * len(k_enc)
     return Scp03SessionKeys(
         s_enc=scp03_kdf(k_enc, _S_ENC, ctx, bits),
@@ -99,17 +93,18 @@ def scp03_command_mac(s_mac: bytes, mcv: bytes, header: bytes, data: bytes) -> t
     ``header`` is CLA INS P1 P2 of the plain command; CLA gets the secure-messaging bit (04) and Lc
     counts the MAC. ``data`` is the command data as sent (already C-DEC enciphered if applicable).
     """
-    h = _fixed(header, 4, "command header (CLA INS P1 P2)")
+    h = fixed_length(header, 4, "command header (CLA INS P1 P2)")
     lc = len(data) + 8
     if lc > 255:
         raise CryptoError("command data too long for a short APDU with C-MAC")
-    full = cmac(s_mac, _fixed(mcv, 16, "MAC chaining value") + bytes([h[0] | 0x04]) + h[1:] + bytes([lc]) + data)
+    full = cmac(s_mac, fixed_length(mcv, 16, "MAC chaining value") + bytes([h[0] | 0x04]) + h[1:] + bytes([lc]) + data)
     return full[:8], full
 
 
 def scp03_response_mac(s_rmac: bytes, mcv: bytes, data: bytes, sw: bytes) -> bytes:
     """R-MAC (§6.2.5): first 8 bytes of CMAC(S-RMAC, MCV || response data || SW1 SW2)."""
-    return cmac(s_rmac, _fixed(mcv, 16, "MAC chaining value") + bytes(data) + _fixed(sw, 2, "status word"))[:8]
+    chained = fixed_length(mcv, 16, "MAC chaining value") + bytes(data) + fixed_length(sw, 2, "status word")
+    return cmac(s_rmac, chained)[:8]
 
 
 def _icv(s_enc: bytes, counter: int, response: bool) -> bytes:
@@ -141,31 +136,31 @@ SCP02_S_ENC = 0x0182
 
 def scp02_session_key(static_key: bytes, constant: int, sequence_counter: bytes) -> bytes:
     """SCP02 session key (GP 2.2 E.4.1): 3DES-CBC(static key, constant || counter || 00*12), IV 0."""
-    data = constant.to_bytes(2, "big") + _fixed(sequence_counter, 2, "sequence counter") + bytes(12)
+    data = constant.to_bytes(2, "big") + fixed_length(sequence_counter, 2, "sequence counter") + bytes(12)
     return cached(TripleDES, static_key).encrypt_cbc(data)
 
 
 def scp02_card_cryptogram(s_enc: bytes, host_challenge: bytes, sequence_counter: bytes,
                           card_challenge: bytes) -> bytes:
     """Card cryptogram (E.4.2.1): full 3DES MAC (CBC, padding 80) over host ch || counter || card ch(6)."""
-    data = (_fixed(host_challenge, 8, "host challenge") + _fixed(sequence_counter, 2, "sequence counter")
-            + _fixed(card_challenge, 6, "card challenge"))
+    data = (fixed_length(host_challenge, 8, "host challenge") + fixed_length(sequence_counter, 2, "sequence counter")
+            + fixed_length(card_challenge, 6, "card challenge"))
     return cbc_mac(TripleDES(s_enc), data, padding=2)
 
 
 def scp02_host_cryptogram(s_enc: bytes, host_challenge: bytes, sequence_counter: bytes,
                           card_challenge: bytes) -> bytes:
     """Host cryptogram (E.4.2.2): full 3DES MAC over counter || card ch(6) || host ch."""
-    data = (_fixed(sequence_counter, 2, "sequence counter") + _fixed(card_challenge, 6, "card challenge")
-            + _fixed(host_challenge, 8, "host challenge"))
+    data = (fixed_length(sequence_counter, 2, "sequence counter") + fixed_length(card_challenge, 6, "card challenge")
+            + fixed_length(host_challenge, 8, "host challenge"))
     return cbc_mac(TripleDES(s_enc), data, padding=2)
 
 
 def scp02_command_mac(s_mac: bytes, icv: bytes, header: bytes, data: bytes) -> bytes:
     """C-MAC (E.4.4): retail MAC (ISO 9797-1 alg 3) with S-MAC and ``icv`` over the modified
     header (CLA|04, Lc + 8) || data, padding 80. The first ICV of a session is 00*8."""
-    h = _fixed(header, 4, "command header (CLA INS P1 P2)")
-    iv = _fixed(icv, 8, "ICV")
+    h = fixed_length(header, 4, "command header (CLA INS P1 P2)")
+    iv = fixed_length(icv, 8, "ICV")
     msg = bytes([h[0] | 0x04]) + h[1:] + bytes([len(data) + 8]) + bytes(data)
     padded = pad_method_2(msg)
     first = (int.from_bytes(iv, "big") ^ int.from_bytes(padded[:8], "big")).to_bytes(8, "big")
@@ -174,4 +169,4 @@ def scp02_command_mac(s_mac: bytes, icv: bytes, header: bytes, data: bytes) -> b
 
 def scp02_next_icv(s_mac: bytes, c_mac: bytes) -> bytes:
     """ICV for the next command with "ICV encryption" (i = 15/55): DES(S-MAC left half, previous C-MAC)."""
-    return DES(bytes(s_mac[:8])).encrypt_ecb(_fixed(c_mac, 8, "C-MAC"))
+    return DES(bytes(s_mac[:8])).encrypt_ecb(fixed_length(c_mac, 8, "C-MAC"))

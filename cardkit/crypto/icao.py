@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from cardkit.crypto.hazmat._base import InvalidMac, constant_time_equal
+from cardkit.crypto.hazmat._base import InvalidMac, constant_time_equal, fixed_length
 from cardkit.crypto.hazmat.ciphers import TripleDES
 from cardkit.crypto.hazmat.keys import adjust_parity
 from cardkit.crypto.hazmat.mac import RetailMacKey, retail_mac
@@ -74,15 +74,9 @@ def derive_bac_keys(mrz_info: str) -> BacKeys:
     return BacKeys(kdf(seed, 1), kdf(seed, 2))
 
 
-def _fixed(value: bytes, n: int, what: str) -> bytes:
-    if len(value) != n:
-        raise CryptoError(f"{what} must be {n} bytes, got {len(value)}")
-    return bytes(value)
-
-
 def ifd_authenticate(keys: BacKeys, rnd_ic: bytes, rnd_ifd: bytes, k_ifd: bytes) -> bytes:
     """EXTERNAL AUTHENTICATE data (§9.7.4): E_IFD || M_IFD, E_IFD = 3DES-CBC(K_enc, RND.IFD || RND.IC || K.IFD)."""
-    s = _fixed(rnd_ifd, 8, "RND.IFD") + _fixed(rnd_ic, 8, "RND.IC") + _fixed(k_ifd, 16, "K.IFD")
+    s = fixed_length(rnd_ifd, 8, "RND.IFD") + fixed_length(rnd_ic, 8, "RND.IC") + fixed_length(k_ifd, 16, "K.IFD")
     e = TripleDES(keys.k_enc).encrypt_cbc(s)
     return e + retail_mac(keys.k_mac, e, padding=2)
 
@@ -90,15 +84,15 @@ def ifd_authenticate(keys: BacKeys, rnd_ic: bytes, rnd_ifd: bytes, k_ifd: bytes)
 def ic_authenticate(keys: BacKeys, cmd_data: bytes, rnd_ic: bytes, k_ic: bytes) -> tuple[bytes, bytes]:
     """Card side: check E_IFD || M_IFD, return (response E_IC || M_IC, K.IFD). :class:`InvalidMac` if wrong."""
     s = _open(keys, cmd_data)
-    if not constant_time_equal(s[8:16], _fixed(rnd_ic, 8, "RND.IC")):
+    if not constant_time_equal(s[8:16], fixed_length(rnd_ic, 8, "RND.IC")):
         raise InvalidMac("BAC: RND.IC does not match")
-    r = s[8:16] + s[:8] + _fixed(k_ic, 16, "K.IC")
+    r = s[8:16] + s[:8] + fixed_length(k_ic, 16, "K.IC")
     e = TripleDES(keys.k_enc).encrypt_cbc(r)
     return e + retail_mac(keys.k_mac, e, padding=2), s[16:]
 
 
 def _open(keys: BacKeys, data: bytes) -> bytes:
-    _fixed(data, 40, "BAC authentication data")
+    fixed_length(data, 40, "BAC authentication data")
     e, m = data[:32], data[32:]
     if not constant_time_equal(retail_mac(keys.k_mac, e, padding=2), m):
         raise InvalidMac("BAC: MAC of the authentication data does not verify")
@@ -108,20 +102,20 @@ def _open(keys: BacKeys, data: bytes) -> bytes:
 def open_ic_response(keys: BacKeys, resp_data: bytes, rnd_ifd: bytes) -> bytes:
     """Terminal side: verify E_IC || M_IC, check RND.IFD came back, return K.IC (§9.7.4)."""
     r = _open(keys, resp_data)
-    if not constant_time_equal(r[8:16], _fixed(rnd_ifd, 8, "RND.IFD")):
+    if not constant_time_equal(r[8:16], fixed_length(rnd_ifd, 8, "RND.IFD")):
         raise InvalidMac("BAC: RND.IFD does not match")
     return r[16:]
 
 
 def bac_session_keys(k_ifd: bytes, k_ic: bytes) -> BacKeys:
     """KS_enc, KS_mac from K_seed = K.IFD XOR K.IC (§9.7.4, §9.7.1)."""
-    seed = bytes(a ^ b for a, b in zip(_fixed(k_ifd, 16, "K.IFD"), _fixed(k_ic, 16, "K.IC"), strict=True))
+    seed = bytes(a ^ b for a, b in zip(fixed_length(k_ifd, 16, "K.IFD"), fixed_length(k_ic, 16, "K.IC"), strict=True))
     return BacKeys(kdf(seed, 1), kdf(seed, 2))
 
 
 def bac_ssc(rnd_ic: bytes, rnd_ifd: bytes) -> int:
     """Send sequence counter: 4 least significant bytes of RND.IC || 4 of RND.IFD (§9.8.2)."""
-    return int.from_bytes(_fixed(rnd_ic, 8, "RND.IC")[4:] + _fixed(rnd_ifd, 8, "RND.IFD")[4:], "big")
+    return int.from_bytes(fixed_length(rnd_ic, 8, "RND.IC")[4:] + fixed_length(rnd_ifd, 8, "RND.IFD")[4:], "big")
 
 
 def _do(tag: int, value: bytes) -> bytes:
@@ -250,5 +244,5 @@ def protect_response(ks: BacKeys, ssc: int, data: bytes, sw: bytes) -> tuple[byt
     dos = b""
     if data:
         dos += _do(0x87, b"\x01" + TripleDES(ks.k_enc).encrypt_cbc(pad_method_2(data)))
-    dos += _do(0x99, _fixed(sw, 2, "status word"))
+    dos += _do(0x99, fixed_length(sw, 2, "status word"))
     return dos + _do(0x8E, _mac(ks, ssc, dos)) + bytes(sw), ssc

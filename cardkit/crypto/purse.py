@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import enum
 
+from cardkit.crypto.hazmat._base import fixed_length
 from cardkit.crypto.hazmat.ciphers import DES, SM4, TripleDES, cached
 from cardkit.crypto.hazmat.mac import cbc_mac
 from cardkit.errors import CryptoError
@@ -67,12 +68,6 @@ class TransactionType(enum.IntEnum):
     CAPP_PURCHASE = 0x09
 
 
-def _fixed(value: bytes, n: int, what: str) -> bytes:
-    if len(value) != n:
-        raise CryptoError(f"{what} must be {n} bytes, got {len(value)}")
-    return bytes(value)
-
-
 def _u(value: int, n: int, what: str) -> bytes:
     if not 0 <= value < 1 << (8 * n):
         raise CryptoError(f"{what} out of range for {n} bytes: {value}")
@@ -81,7 +76,7 @@ def _u(value: int, n: int, what: str) -> bytes:
 
 def diversify_card_key(master_key: bytes, serial: bytes, algorithm: PurseAlgorithm = PurseAlgorithm.TDES) -> bytes:
     """Card sub-key (DLK, DPK, DTK, ...) from an issuer master key and the 8-byte application serial."""
-    x = _fixed(serial, 8, "application serial")
+    x = fixed_length(serial, 8, "application serial")
     not_x = (int.from_bytes(x, "big") ^ _FF8).to_bytes(8, "big")
     if algorithm is PurseAlgorithm.SM4:
         return cached(SM4, master_key).encrypt_ecb(x + not_x)
@@ -97,21 +92,21 @@ def _process_key(card_key: bytes, data8: bytes, algorithm: PurseAlgorithm) -> by
 def load_session_key(dlk: bytes, random: bytes, online_counter: int,
                      algorithm: PurseAlgorithm = PurseAlgorithm.TDES) -> bytes:
     """SESLK for INITIALIZE/CREDIT FOR LOAD: card key over random(4) || online counter(2) || 80 00."""
-    data = _fixed(random, 4, "card random") + _u(online_counter, 2, "online counter") + b"\x80\x00"
+    data = fixed_length(random, 4, "card random") + _u(online_counter, 2, "online counter") + b"\x80\x00"
     return _process_key(dlk, data, algorithm)
 
 
 def purchase_session_key(dpk: bytes, random: bytes, offline_counter: int, terminal_txn_no: int,
                          algorithm: PurseAlgorithm = PurseAlgorithm.TDES) -> bytes:
     """SESPK for DEBIT FOR PURCHASE: random(4) || offline counter(2) || last 2 bytes of terminal txn no."""
-    data = (_fixed(random, 4, "card random") + _u(offline_counter, 2, "offline counter")
+    data = (fixed_length(random, 4, "card random") + _u(offline_counter, 2, "offline counter")
             + _u(terminal_txn_no, 4, "terminal transaction number")[2:])
     return _process_key(dpk, data, algorithm)
 
 
 def tac_key(dtk: bytes, algorithm: PurseAlgorithm = PurseAlgorithm.TDES) -> bytes:
     """TAC key = DTK_left XOR DTK_right (8 bytes; the SM4 profile repeats it to 16 — check)."""
-    k = _fixed(dtk, 16, "DTK")
+    k = fixed_length(dtk, 16, "DTK")
     half = (int.from_bytes(k[:8], "big") ^ int.from_bytes(k[8:], "big")).to_bytes(8, "big")
     return half * 2 if algorithm is PurseAlgorithm.SM4 else half
 
@@ -123,21 +118,27 @@ def purse_mac(key: bytes, data: bytes, algorithm: PurseAlgorithm = PurseAlgorith
 
 
 def _when(date: bytes, time: bytes) -> bytes:
-    return _fixed(date, 4, "transaction date (YYYYMMDD BCD)") + _fixed(time, 3, "transaction time (hhmmss BCD)")
+    """Transaction date (4 bytes BCD YYYYMMDD) || time (3 bytes BCD hhmmss)."""
+    return (fixed_length(date, 4, "transaction date (YYYYMMDD BCD)")
+            + fixed_length(time, 3, "transaction time (hhmmss BCD)"))
+
+
+def _movement(amount: int, txn_type: int, terminal: bytes) -> bytes:
+    """Amount (4) || transaction type (1) || terminal id (6): the core of every purse MAC and TAC."""
+    return _u(amount, 4, "amount") + _u(txn_type, 1, "type") + fixed_length(terminal, 6, "terminal id")
 
 
 def load_mac1(seslk: bytes, old_balance: int, amount: int, terminal: bytes,
               txn_type: int = TransactionType.EP_LOAD, algorithm: PurseAlgorithm = PurseAlgorithm.TDES) -> bytes:
     """MAC1 of INITIALIZE FOR LOAD (card → terminal): old balance || amount || type || terminal."""
-    data = (_u(old_balance, 4, "balance") + _u(amount, 4, "amount") + _u(txn_type, 1, "type")
-            + _fixed(terminal, 6, "terminal id"))
+    data = _u(old_balance, 4, "balance") + _movement(amount, txn_type, terminal)
     return purse_mac(seslk, data, algorithm)
 
 
 def load_mac2(seslk: bytes, amount: int, terminal: bytes, date: bytes, time: bytes,
               txn_type: int = TransactionType.EP_LOAD, algorithm: PurseAlgorithm = PurseAlgorithm.TDES) -> bytes:
     """MAC2 of CREDIT FOR LOAD (issuer → card): amount || type || terminal || date || time."""
-    data = _u(amount, 4, "amount") + _u(txn_type, 1, "type") + _fixed(terminal, 6, "terminal id") + _when(date, time)
+    data = _movement(amount, txn_type, terminal) + _when(date, time)
     return purse_mac(seslk, data, algorithm)
 
 
@@ -146,8 +147,8 @@ def load_tac(dtk: bytes, new_balance: int, online_counter: int, amount: int, ter
              algorithm: PurseAlgorithm = PurseAlgorithm.TDES) -> bytes:
     """TAC of CREDIT FOR LOAD: new balance || online counter (as INIT returned it) || amount || type ||
     terminal || date || time, under the TAC key."""
-    data = (_u(new_balance, 4, "balance") + _u(online_counter, 2, "online counter") + _u(amount, 4, "amount")
-            + _u(txn_type, 1, "type") + _fixed(terminal, 6, "terminal id") + _when(date, time))
+    data = (_u(new_balance, 4, "balance") + _u(online_counter, 2, "online counter")
+            + _movement(amount, txn_type, terminal) + _when(date, time))
     return purse_mac(tac_key(dtk, algorithm), data, algorithm)
 
 
@@ -156,7 +157,7 @@ def purchase_mac1(sespk: bytes, amount: int, terminal: bytes, date: bytes, time:
                   algorithm: PurseAlgorithm = PurseAlgorithm.TDES) -> bytes:
     """MAC1 of DEBIT FOR PURCHASE / CAPP PURCHASE (terminal/PSAM → card): amount || type ||
     terminal || date || time. Use ``TransactionType.CAPP_PURCHASE`` (09) for compound purchases."""
-    data = _u(amount, 4, "amount") + _u(txn_type, 1, "type") + _fixed(terminal, 6, "terminal id") + _when(date, time)
+    data = _movement(amount, txn_type, terminal) + _when(date, time)
     return purse_mac(sespk, data, algorithm)
 
 
@@ -169,6 +170,6 @@ def purchase_tac(dtk: bytes, amount: int, terminal: bytes, terminal_txn_no: int,
                  txn_type: int = TransactionType.EP_PURCHASE,
                  algorithm: PurseAlgorithm = PurseAlgorithm.TDES) -> bytes:
     """TAC of DEBIT FOR PURCHASE: amount || type || terminal || terminal txn no || date || time."""
-    data = (_u(amount, 4, "amount") + _u(txn_type, 1, "type") + _fixed(terminal, 6, "terminal id")
-            + _u(terminal_txn_no, 4, "terminal transaction number") + _when(date, time))
+    data = (_movement(amount, txn_type, terminal) + _u(terminal_txn_no, 4, "terminal transaction number")
+            + _when(date, time))
     return purse_mac(tac_key(dtk, algorithm), data, algorithm)

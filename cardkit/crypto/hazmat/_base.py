@@ -9,7 +9,7 @@ import hmac
 
 from cardkit.errors import CryptoError
 
-__all__ = ("AlreadyFinalized", "InvalidMac", "check_key_length", "constant_time_equal", "xor")
+__all__ = ("AlreadyFinalized", "InvalidMac", "check_key_length", "constant_time_equal", "fixed_length", "xor")
 
 
 class AlreadyFinalized(CryptoError):
@@ -27,6 +27,13 @@ def check_key_length(key: bytes, allowed: tuple[int, ...], what: str) -> None:
     if len(key) not in allowed:
         sizes = " or ".join(str(n) for n in allowed)
         raise CryptoError(f"{what} key must be {sizes} bytes long, got {len(key)}")
+
+
+def fixed_length(value: bytes, n: int, what: str) -> bytes:
+    """``value`` as bytes if it is exactly ``n`` bytes long; else :class:`CryptoError` naming ``what``."""
+    if len(value) != n:
+        raise CryptoError(f"{what} must be {n} bytes, got {len(value)}")
+    return bytes(value)
 
 
 def xor(a: bytes, b: bytes) -> bytes:
