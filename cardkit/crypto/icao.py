@@ -182,6 +182,29 @@ def _parse_dos(data: bytes) -> list[tuple[int, bytes, bytes]]:
     return out
 
 
+def _verify_and_decrypt(ks: BacKeys, ssc: int, dos: list[tuple[int, bytes, bytes]], prefix: bytes,
+                        maced_tags: tuple[int, ...], what: str) -> bytes:
+    """Check DO 8E over ``prefix`` and the ``maced_tags`` DOs, then decrypt DO 87 / DO 85 (§9.8.6).
+
+    Raises:
+        InvalidMac: DO 8E missing, repeated or wrong.
+        CryptoError: DO 87 without the padding indicator 01, or bad padding.
+    """
+    maced = b"".join(raw for tag, _, raw in dos if tag in maced_tags)
+    macs = [v for tag, v, _ in dos if tag == 0x8E]
+    if len(macs) != 1 or not constant_time_equal(_mac(ks, ssc, prefix + maced), macs[0]):
+        raise InvalidMac(f"secure messaging: {what} MAC does not verify")
+    data = b""
+    for tag, value, _ in dos:
+        if tag == 0x87:
+            if not value or value[0] != 0x01:
+                raise CryptoError("secure messaging: DO 87 without padding indicator 01")
+            data = unpad_method_2(TripleDES(ks.k_enc).decrypt_cbc(value[1:]))
+        elif tag == 0x85:
+            data = unpad_method_2(TripleDES(ks.k_enc).decrypt_cbc(value))
+    return data
+
+
 def unprotect_response(ks: BacKeys, ssc: int, rapdu: bytes) -> tuple[bytes, bytes, int]:
     """Check and open a protected response (§9.8.5); returns (data, SW from DO 99, new SSC).
 
@@ -193,19 +216,10 @@ def unprotect_response(ks: BacKeys, ssc: int, rapdu: bytes) -> tuple[bytes, byte
         raise CryptoError("response shorter than a status word")
     ssc += 1
     dos = _parse_dos(rapdu[:-2])
-    maced = b"".join(raw for tag, _, raw in dos if tag in (0x85, 0x87, 0x99))
-    macs = [v for tag, v, _ in dos if tag == 0x8E]
-    if len(macs) != 1 or not constant_time_equal(_mac(ks, ssc, maced), macs[0]):
-        raise InvalidMac("secure messaging: response MAC does not verify")
-    data, sw = b"", rapdu[-2:]
+    data = _verify_and_decrypt(ks, ssc, dos, b"", (0x85, 0x87, 0x99), "response")
+    sw = rapdu[-2:]
     for tag, value, _ in dos:
-        if tag == 0x87:
-            if not value or value[0] != 0x01:
-                raise CryptoError("secure messaging: DO 87 without padding indicator 01")
-            data = unpad_method_2(TripleDES(ks.k_enc).decrypt_cbc(value[1:]))
-        elif tag == 0x85:
-            data = unpad_method_2(TripleDES(ks.k_enc).decrypt_cbc(value))
-        elif tag == 0x99:
+        if tag == 0x99:
             sw = value
     return data, sw, ssc
 
@@ -220,19 +234,10 @@ def unprotect_command(ks: BacKeys, ssc: int, apdu: bytes) -> tuple[bytes, int]:
         raise CryptoError("protected command shorter than its Lc")
     ssc += 1
     dos = _parse_dos(body)
-    maced = b"".join(raw for tag, _, raw in dos if tag in (0x85, 0x87, 0x97))
-    macs = [v for tag, v, _ in dos if tag == 0x8E]
-    if len(macs) != 1 or not constant_time_equal(_mac(ks, ssc, pad_method_2(apdu[:4]) + maced), macs[0]):
-        raise InvalidMac("secure messaging: command MAC does not verify")
-    data, le = b"", b""
+    data = _verify_and_decrypt(ks, ssc, dos, pad_method_2(apdu[:4]), (0x85, 0x87, 0x97), "command")
+    le = b""
     for tag, value, _ in dos:
-        if tag == 0x87:
-            if not value or value[0] != 0x01:
-                raise CryptoError("secure messaging: DO 87 without padding indicator 01")
-            data = unpad_method_2(TripleDES(ks.k_enc).decrypt_cbc(value[1:]))
-        elif tag == 0x85:
-            data = unpad_method_2(TripleDES(ks.k_enc).decrypt_cbc(value))
-        elif tag == 0x97:
+        if tag == 0x97:
             le = value[-1:] if value else b"\x00"
     header = bytes([apdu[0] & ~0x0C & 0xFF]) + apdu[1:4]
     return header + (bytes([len(data)]) + data if data else b"") + le, ssc
