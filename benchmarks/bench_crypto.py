@@ -20,16 +20,15 @@ import argparse
 import hmac
 import json
 import platform
-import statistics
 import sys
-import timeit
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _svg import bar_chart  # benchmarks/ is on sys.path when run as a script
+from _svg import bar_chart
+from _timing import time_call  # benchmarks/ is on sys.path when run as a script
 
 from cardkit.crypto import emv, hazmat
 
@@ -40,14 +39,6 @@ ATC = H("001C")
 # CDOL1-style data: amount, other amount, country, TVR, currency, date, type, UN, AIP, ATC, IAD (41 bytes)
 DATA = H("0000000040000000000000000156800004800001561911050152BF45851800001C06011203A0B800")
 ARC = H("3030")
-
-
-def _time(fn: Callable[[], object], repeat: int) -> dict[str, float]:
-    timer = timeit.Timer(fn)
-    number, _ = timer.autorange()
-    number = max(number, 500)
-    runs = [t / number * 1e6 for t in timer.repeat(repeat=repeat, number=number)]
-    return {"best_us": min(runs), "median_us": statistics.median(runs), "loops": number}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     rows: dict[str, Any] = {}
     for name, (ours, theirs) in pairs.items():
-        a, b = _time(ours, args.repeat), _time(theirs, args.repeat)
+        a, b = time_call(ours, args.repeat, 500), time_call(theirs, args.repeat, 500)
         rows[name] = {"cardkit": a, "pyemv": b, "ratio": b["median_us"] / a["median_us"]}
 
     results = {"python": platform.python_version(), "machine": platform.machine(), "rows": rows}

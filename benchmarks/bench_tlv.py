@@ -18,16 +18,15 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import statistics
 import sys
-import timeit
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _svg import bar_chart  # benchmarks/ is on sys.path when run as a script
+from _svg import bar_chart
+from _timing import time_call  # benchmarks/ is on sys.path when run as a script
 
 from cardkit import tlv
 
@@ -137,14 +136,6 @@ def _materialise(objs: list[tlv.Tlv]) -> int:
     return n
 
 
-def _time(fn: Callable[[], object], repeat: int) -> dict[str, float]:
-    timer = timeit.Timer(fn)
-    number, _ = timer.autorange()
-    number = max(number, 200)
-    runs = [t / number * 1e6 for t in timer.repeat(repeat=repeat, number=number)]
-    return {"best_us": min(runs), "median_us": statistics.median(runs), "loops": number}
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=40, help="timeit repeats (default 40)")
@@ -215,8 +206,8 @@ def main(argv: list[str] | None = None) -> int:
         "machine": platform.machine(),
         "payload_bytes": len(payload),
         "payload_objects": n_objs,
-        "decode": {k: _time(f, args.repeat) for k, f in decoders.items()},
-        "encode": {k: _time(f, args.repeat) for k, f in encoders.items()},
+        "decode": {k: time_call(f, args.repeat, 200) for k, f in decoders.items()},
+        "encode": {k: time_call(f, args.repeat, 200) for k, f in encoders.items()},
         "notes": notes,
     }
 
