@@ -1,0 +1,118 @@
+"""The published DEMO issuer keys of cardkit: for demo and test cards only, never for real cards.
+
+Everything here is public (docs/bank.md, "Demo keys"): anyone can make or read a card made from
+these keys, so a card personalized with them proves nothing. The RSA keys are fixed so that a
+demo card made on one machine verifies on any other; the CA public key is in the default CAPK
+list of the kernel under RID A000000333, index F1 (a cardkit-only test index).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+from cardkit.crypto.oda import Capk, RsaPublic, make_issuer_certificate
+from cardkit.issuer.keys import IssuerKeys
+
+__all__ = [
+    "DEMO_CAPK_INDEX",
+    "DEMO_IMK_AC",
+    "DEMO_IMK_SMC",
+    "DEMO_IMK_SMI",
+    "DEMO_PAN",
+    "DEMO_RID",
+    "demo_capk",
+    "demo_issuer",
+]
+
+DEMO_RID = bytes.fromhex("A000000333")
+DEMO_CAPK_INDEX = 0xF1
+
+# Issuer master keys (3DES, 16 bytes). The AC key is the IMK of pyemv's published test vectors.
+DEMO_IMK_AC = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")
+DEMO_IMK_SMI = bytes.fromhex("89ABCDEF0123456776543210FEDCBA98")
+DEMO_IMK_SMC = bytes.fromhex("FEDCBA98765432100123456789ABCDEF")
+
+DEMO_ISSUER_ID = "622848"  # the BIN the demo issuer certificate is valid for
+DEMO_PAN = "6228480000000000018"  # Luhn-valid demo card number under that BIN
+DEMO_ISSUER_CERT_EXPIRY = "1249"  # MMYY
+DEMO_ISSUER_CERT_SERIAL = bytes.fromhex("000001")
+
+DEMO_CA_KEY_PEM = """\
+-----BEGIN PRIVATE KEY-----
+MIIDTQIBADANBgkqhkiG9w0BAQEFAASCAzcwggMzAgEAAoGxAJ5W7okRWYkk0FrO
+eve82tGErk5Gz58BU98vzp9xqbYu1Pm5ur1Ikzn9UPhspi+4F2tcmV4JmNnh4v5b
+yS38WmO91lFX5S67z9ltM8nIcOeBe30/vkWHMlvQGdp+MhRJcjB7tMFR0PKhgm5k
+umGmdfGpOSV+nxvH3q2//WNqoC5Lk+XBSOYsu0HTxTclzIKSl9vWQUH/2h/1atos
+v1rsESrBads6bdzqQet+DK51CBNfAgEDAoGwaY9JsLY7sMM1kd78pSiR4QMe3tnf
+v1Y36h/fFPZxJB84pnvR04W3e/41+vMZdSVk8j27lAZl5paXVD0wyVLm7Sk5i4/u
+Hyff5kjNMTBLRQD8/ip+2QTMPCi0kMfHFng7BgD9c0l/jUD5xolsYMpYETOaStCE
+VuljuI3wMGWD8B5yy0wOFsuCGZ0HCMFR9F2gAimO/UAy0f709xuBtpXJskRsr7lf
+1ZnsEUwgsAQUTksCWQDSPPqpkvfcROPZuHtYO8V6B28FV9yKCCbODE8bGk0utgxd
+lXdTdo6CI7irt6oFImkD6ttCLYjz3uoJ4ECVmmmrZ/XXG6tWhdQMbrhwK83w4lz9
+n8P2EvEHAlkAwM4GqPR6uNTDoIAZC1XZRgRVkT/z7OmxDcVmKr5MOxMMjX+jfuO3
+m8P8I3wZ9lWyZE/OwaQLEkjujgqFifN7S5NxrGEdtNzLTlgbNDJOkn10jjvieNas
+6QJZAIwopxu3T+gt7TvQUjrSg6avn1jlPbFaxIldihIRiMnOsukOT4z5tFbCex0l
+HANsRgKckiweW00/RrFAKw5m8Rzv+ToScjmujV2fJaAdM/XsPf5qgqQMoK8CWQCA
+iVnF+FHQjdfAVWYHjpDZWDkLf/fzRnYJLkQcft18t12zqmz/Qnpn1/1s/WakOSGY
+NTSBGAdhhfResa5b96eHt6EdlhPN6IeJkBIizDRhqPhe0pb7OcibAlhmPBVyiNKx
+JcBN5xNveXeI6pXPv+/kKrrkdMiZxjIW0EaFVVGo2NMJe/I3JwwyfQ4/KF6SMWuc
+teiP4j9UviPPuaZUXbHCX891o+w83wniP4if6av4FVub
+-----END PRIVATE KEY-----
+"""
+
+DEMO_ISSUER_KEY_PEM = """\
+-----BEGIN PRIVATE KEY-----
+MIICvQIBADANBgkqhkiG9w0BAQEFAASCAqcwggKjAgEAAoGRAKWLNXOrhoMKFxE5
+Y/TsFzLtRUepddAlBvnxoVISaIFYoaCJeFyCkGDT16m7/MpJIGUwP7b5jd3Fpab6
+9qSygcF4DAzJJ2+DV53hkcBGP0g9296OLvfspHzmN4TfJ+hPcYKTZEA+pIL+SBsh
+aYNC6+cY5ZbNovpaFzyM6qx+6KBPmrymK2cdKyCevQ8PzF3rTwIBAwKBkG5czk0d
+BFdcD2DQ7U3yuiHzg4Ubo+AYr1FLwOFhmwDlwRWw+uhXCus35RvSqIbbau4gKnn7
+s+kubm9R+cMhq9ZQCAiGGkpXjquXJfnlnpFxC/V03zjWs6sKkNFVA/iUTHmN2E79
+pfjjPpVlEao2iiLv6Ny1HgQB5aFmbH/sanX6CN29puMEG1eNoTyzSB2XCwJJANra
+sgppLqHm+uEL1tV4eOkULC2PYJftlqeil4mXPbvIJliYD8vQfrzoVThCfJ9WjR19
+aIzFu20Dpr99q946MntpBvvdoKIKmQJJAMGkJr8EoswtTw1TCU0yHhNCMh1QQVuD
+aCScCEAq7dHhQ+JxvzggnfXIsxN7eVUAsaz131/WjYJU5rCMBTRcz6HhRDglP49+
+JwJJAJHnIVxGHxaZ/JYH5I5QUJtiyB5flbqeZG/Bulu6KSfaxDsQCofgVH3wONAs
+UxTkXhOo8F3ZJ54CbypTx+l8IaebWf0+axaxuwJJAIEYGdStwd1zigjiBjN2vreB
+dr41gOes8BhoBYAcnovrgpb2f3rAaU6FzLenpjirIR35P5U5s6w4mcsIA3g938FA
+2CVuKl+pbwJIG+qa4fHIrbf59ypivvfoCVQfW7DZWom4FNVSdMr6xM5SMvBCU5ZY
+adGp9Y0pq6bfeDouS71/vt2IYoSKlEJPfVhHZ4abm3mK
+-----END PRIVATE KEY-----
+"""
+
+
+def _load(pem: str) -> rsa.RSAPrivateKey:
+    key = load_pem_private_key(pem.encode(), password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return key
+
+
+@cache
+def demo_capk() -> Capk:
+    """The demo CA public key, as a terminal's CAPK list holds it."""
+    public = RsaPublic.of(_load(DEMO_CA_KEY_PEM))
+    return Capk(DEMO_RID, DEMO_CAPK_INDEX, public.modulus, public.exponent)
+
+
+@cache
+def demo_issuer() -> IssuerKeys:
+    """The demo issuer: master keys, RSA key and its certificate from the demo CA."""
+    issuer_key = _load(DEMO_ISSUER_KEY_PEM)
+    certificate = make_issuer_certificate(
+        _load(DEMO_CA_KEY_PEM),
+        issuer_key,
+        issuer_id=DEMO_ISSUER_ID,
+        expiry=DEMO_ISSUER_CERT_EXPIRY,
+        serial=DEMO_ISSUER_CERT_SERIAL,
+    )
+    return IssuerKeys(
+        imk_ac=DEMO_IMK_AC,
+        imk_smi=DEMO_IMK_SMI,
+        imk_smc=DEMO_IMK_SMC,
+        rsa_key=issuer_key,
+        certificate=certificate,
+        capk=demo_capk(),
+    )
