@@ -1,6 +1,6 @@
 """The published DEMO issuer keys of cardkit: for demo and test cards only, never for real cards.
 
-Everything here is public (docs/bank.md, "Demo keys"): anyone can make or read a card made from
+Everything here is public (docs/issuer.md, "Demo keys"): anyone can make or read a card made from
 these keys, so a card personalized with them proves nothing. The RSA keys are fixed so that a
 demo card made on one machine verifies on any other; the CA public key is in the default CAPK
 list of the kernel under RID A000000333, index F1 (a cardkit-only test index).
