@@ -50,7 +50,7 @@ bench: venv
 
 lint: venv
 	$(BIN)/pip install -q -e '.[all,test]' ruff mypy
-	$(BIN)/ruff check cardkit applets pos_sim cli.py benchmarks tests
+	$(BIN)/ruff check cardkit applets pos_sim cli benchmarks tests
 	$(BIN)/mypy
 
 clean:

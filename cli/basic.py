@@ -1,47 +1,14 @@
-"""The ``cardkit`` command: parses arguments, calls the packages, renders output with rich.
-
-No protocol logic lives here. Every user error raised by the library is a ``CardkitError``; ``main``
-turns it into one line on stderr and a non-zero exit (the traceback only with ``--debug``).
-"""
+"""Commands that move bytes: readers, apdu, emulate, demo."""
 
 from __future__ import annotations
 
 import json
-import logging
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 
-from cardkit.errors import CardkitError
-
-console = Console(highlight=False)
-errors = Console(stderr=True, highlight=False)
-
-EXIT_USER_ERROR = 1
-EXIT_INTERRUPTED = 130
-
-
-def _parse_hex(value: str, what: str) -> bytes:
-    cleaned = value.replace(" ", "").replace(":", "")
-    try:
-        return bytes.fromhex(cleaned)
-    except ValueError:
-        raise click.BadParameter(f"{what} {value!r} is not hexadecimal") from None
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
-@click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
-@click.version_option(package_name="cardkit")
-@click.pass_context
-def cli(ctx: click.Context, debug: bool, verbose: bool) -> None:
-    """cardkit: the unified citizen card toolkit (APDUs, simulated cards, PC/SC readers)."""
-    ctx.obj = {"debug": debug}
-    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+from cli._app import cli, console, errors, parse_hex
 
 
 # ---------------------------------------------------------------------------------------- readers
@@ -82,7 +49,7 @@ def apdu_cmd(reader_name: str, pcap: Path | None, protocol: str, apdus: tuple[st
     from cardkit.readers import CardChannel, open_reader
     from cardkit.readers.trace import TSHARK_HINT, PcapTracer, TextTracer
 
-    commands = [CommandAPDU.parse(_parse_hex(a, "APDU")) for a in apdus]
+    commands = [CommandAPDU.parse(parse_hex(a, "APDU")) for a in apdus]
     reader = open_reader(reader_name)
     tracers: list[Any] = [TextTracer(console.print)]
     if pcap is not None:
@@ -97,27 +64,6 @@ def apdu_cmd(reader_name: str, pcap: Path | None, protocol: str, apdus: tuple[st
             t.close()
     if pcap is not None:
         console.print(f"[dim]trace written to {pcap}: {TSHARK_HINT.format(pcap=pcap)}[/]", soft_wrap=True)
-
-
-# ------------------------------------------------------------------------------------------- card
-@cli.group("card")
-def card_group() -> None:
-    """Create and inspect card images."""
-
-
-@card_group.command("new")
-@click.option("--blank", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Write a blank card image (the runtime and the applications that exist) here.")
-@click.option("--force", is_flag=True, help="Overwrite an existing image.")
-def card_new(out: Path, force: bool) -> None:
-    """Make a new card image."""
-    from applets.runtime import new_blank_card, save_card
-
-    if out.exists() and not force:
-        raise CardkitError(f"{out} already exists: choose another path or pass --force")
-    card = new_blank_card()
-    save_card(card, out, force=force)
-    console.print(f"blank card written to {out} (ATR {card.atr.hex(' ').upper()})")
 
 
 # ---------------------------------------------------------------------------------------- emulate
@@ -147,32 +93,3 @@ def demo_cmd(out: Path) -> None:
     from pos_sim.demo import run_foundation_demo
 
     run_foundation_demo(out, console)
-
-
-# ------------------------------------------------------------------------------------------- main
-def main(argv: list[str] | None = None) -> int:
-    """Entry point: one clear line per user error, traceback only with --debug."""
-    args = sys.argv[1:] if argv is None else argv
-    debug = "--debug" in args
-    try:
-        cli.main(args=args, prog_name="cardkit", standalone_mode=False)
-    except click.exceptions.Abort:
-        errors.print("aborted")
-        return EXIT_INTERRUPTED
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
-    except CardkitError as exc:
-        if debug:
-            raise
-        click.echo(f"error: {exc}", err=True)  # click, not rich: one line, never wrapped
-        return EXIT_USER_ERROR
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
