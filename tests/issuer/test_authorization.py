@@ -8,7 +8,6 @@ from cardkit.crypto.emv import (
     derive_icc_master_key,
     derive_session_key,
     derive_sm_session_key,
-    generate_ac,
     script_decrypt,
     script_mac,
     verify_arpc_method1,
@@ -24,35 +23,19 @@ from cardkit.issuer.authorization import (
     make_arpc,
     verify_arqc,
 )
-from cardkit.issuer.demo_keys import DEMO_PAN, demo_issuer
-
-ISSUER = demo_issuer()
-MK_AC = derive_icc_master_key(ISSUER.imk_ac, DEMO_PAN, 1)
-
-
-def _icc_data(atc: bytes = b"\x00\x07") -> dict[int, bytes]:
-    """Field-55 style data of one ARQC, with the AC computed by the raw crypto recipes (as a card does)."""
-    data = {
-        0x9F02: bytes.fromhex("000000001250"), 0x9F03: bytes(6), 0x9F1A: bytes.fromhex("0156"),
-        0x95: bytes.fromhex("0000008000"), 0x5F2A: bytes.fromhex("0156"), 0x9A: bytes.fromhex("261124"),
-        0x9C: b"\x00", 0x9F37: bytes.fromhex("A1B2C3D4"), 0x82: bytes.fromhex("7D00"), 0x9F36: atc,
-        0x9F10: bytes.fromhex("07010103A0A000") + bytes.fromhex("0A01") + bytes(9),
-        0x5A: bytes.fromhex(DEMO_PAN + "F"), 0x5F34: b"\x01",
-    }
-    plain = b"".join(data[t] for t in AC_DATA_TAGS) + data[0x9F10][3:7]
-    data[0x9F26] = generate_ac(derive_session_key(MK_AC, atc), plain)
-    return data
+from cardkit.issuer.demo_keys import DEMO_PAN
+from tests.issuer._data import ISSUER, MK_AC, arqc_icc_data
 
 
 def test_ac_input_is_the_fixed_list_then_the_cvr() -> None:
-    data = _icc_data()
+    data = arqc_icc_data()
     raw = ac_input(data)
     assert len(raw) == 6 + 6 + 2 + 5 + 2 + 3 + 1 + 4 + 2 + 2 + 4
     assert raw.endswith(bytes.fromhex("00070" "3A0A000"))
 
 
 def test_a_good_arqc_verifies_and_any_changed_element_does_not() -> None:
-    data = _icc_data()
+    data = arqc_icc_data()
     verify_arqc(ISSUER, data)
     for tag in AC_DATA_TAGS:
         tampered = dict(data)
@@ -62,25 +45,25 @@ def test_a_good_arqc_verifies_and_any_changed_element_does_not() -> None:
 
 
 def test_missing_or_misshapen_elements_are_named() -> None:
-    data = _icc_data()
+    data = arqc_icc_data()
     del data[0x9F37]
     with pytest.raises(CryptoError, match="9F37"):
         verify_arqc(ISSUER, data)
-    data = _icc_data()
+    data = arqc_icc_data()
     data[0x9F10] = bytes.fromhex("06010203")
     with pytest.raises(CryptoError, match="9F10"):
         ac_input(data)
 
 
 def test_arpc_is_method_1_under_the_session_key() -> None:
-    data = _icc_data()
+    data = arqc_icc_data()
     tag91 = make_arpc(ISSUER, data, b"00")
     assert tag91[8:] == b"00"
     verify_arpc_method1(derive_session_key(MK_AC, data[0x9F36]), data[0x9F26], b"00", tag91[:8])
 
 
 def test_script_mac_covers_header_atc_arqc_and_data() -> None:
-    data = _icc_data()
+    data = arqc_icc_data()
     cmd = issuer_script(ISSUER, data, ScriptCommand.APPLICATION_BLOCK)
     assert cmd[:5] == bytes.fromhex("841E000008")
     smi = derive_sm_session_key(derive_icc_master_key(ISSUER.imk_smi, DEMO_PAN, 1), data[0x9F26])
@@ -88,7 +71,7 @@ def test_script_mac_covers_header_atc_arqc_and_data() -> None:
 
 
 def test_put_data_and_pin_change_scripts() -> None:
-    data = _icc_data()
+    data = arqc_icc_data()
     put = issuer_script(ISSUER, data, ScriptCommand.PUT_DATA, tag=0x9F79, value=bytes.fromhex("000000010000"))
     assert put[:5] == bytes.fromhex("84DA9F790E") and put[5:11] == bytes.fromhex("000000010000")
     change = issuer_script(ISSUER, data, ScriptCommand.PIN_CHANGE, new_pin="654321")
