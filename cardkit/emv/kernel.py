@@ -152,7 +152,6 @@ class Kernel:
         )
         txn.terminal[b"\x9f\x37"] = self.rng(4)
         txn.terminal[b"\x9f\x41"] = bcd(self._sequence % 10**8, 4)
-        txn.terminal[b"\x9f\x66"] = self.config.ttq
         self._sequence += 1
         return txn
 
