@@ -255,3 +255,17 @@ class Issuer:
         if bad_mac:
             mac = bytes((mac[0] ^ 1,)) + mac[1:]
         return header + data + mac
+
+
+def recover_icc(pki: Pki, t: Terminal, records: Mapping[tuple[int, int], bytes]) -> oda.RecoveredIccKey:
+    """The terminal's ODA chain: CAPK -> issuer key -> ICC key, over the static data of the AFL."""
+    data: dict[bytes, bytes] = {}
+    for raw in records.values():
+        for tag, value in tlv.flatten(raw).items():
+            data.setdefault(tag, value)
+    issuer = oda.recover_issuer_key(pki.ca.capk, data[b"\x90"], data.get(b"\x92"), data[b"\x9f\x32"],
+                                    pan=data[b"\x5a"], today=TODAY)
+    static = oda.static_data_to_authenticate([(s, records[(s, r)]) for s, r in oda.oda_records(t.afl)],
+                                             aip=t.aip, sda_tag_list=data.get(b"\x9f\x4a"))
+    return oda.recover_icc_key(issuer, data[b"\x9f\x46"], data.get(b"\x9f\x48"), data[b"\x9f\x47"],
+                               pan=data[b"\x5a"], static_data=static, today=TODAY)
