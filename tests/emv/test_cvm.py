@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from cardkit.emv import CvmList, CvmResult, CvmResults, CvRule, PinKind, PinRequest, TerminalConfig, Transaction
-from cardkit.emv import Tsi, Tvr, parse_cvm_list
+from cardkit.emv import (
+    CvmList,
+    CvmResult,
+    CvmResults,
+    CvRule,
+    PinKind,
+    PinRequest,
+    TerminalConfig,
+    Transaction,
+    Tsi,
+    Tvr,
+    parse_cvm_list,
+)
 from cardkit.emv.cvm import condition_satisfied, verify_cardholder
 from cardkit.emv.outcome import CardDataError
 

@@ -6,10 +6,18 @@ from decimal import Decimal
 
 import pytest
 
-from cardkit.crypto.pin import encode_pin_block
-from cardkit.emv import FIELD55_TAGS, OutcomeKind, TerminalConfig, Transaction, TransactionOutcome, Tvr
-from cardkit.emv import mask_pan, to_minor_units
 from cardkit import tlv
+from cardkit.crypto.pin import encode_pin_block
+from cardkit.emv import (
+    FIELD55_TAGS,
+    OutcomeKind,
+    TerminalConfig,
+    Transaction,
+    TransactionOutcome,
+    Tvr,
+    mask_pan,
+    to_minor_units,
+)
 
 
 def test_icc_data_is_the_present_tags_in_order() -> None:
