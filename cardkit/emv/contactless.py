@@ -173,6 +173,7 @@ def run_contactless(kernel: Kernel, txn: Transaction) -> TransactionOutcome:
     if gpo.format != 2 or b"\x9f\x27" not in gpo.data:
         raise TransactionEnded(OutcomeKind.TRY_ANOTHER_INTERFACE,
                                "the card did not answer qPBOC (no cryptogram in GPO): use the contact interface")
+    txn.cryptogram_tvr = txn.tvr.to_bytes()  # what the PDOL carried: the card's AC covers it
     kernel.read_records(txn)
     txn.card.update(gpo.data)  # the GPO's own cryptogram data win over anything read later
     cid = Cid.from_bytes(gpo.data[b"\x9f\x27"])

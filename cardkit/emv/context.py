@@ -79,6 +79,7 @@ class Transaction:
     signature_required: bool = False
     force_online: bool = False
     response_code: str = ""
+    cryptogram_tvr: bytes | None = None  # contactless: the 95 the card's cryptogram covers (PDOL time)
     script_results: bytearray = field(default_factory=bytearray)
 
     def __post_init__(self) -> None:
@@ -90,10 +91,14 @@ class Transaction:
 
     # ------------------------------------------------------------------------------------ data
     def values(self) -> dict[bytes, bytes]:
-        """Card data, then terminal data over it, then the live TVR, TSI and CVM results."""
+        """Card data, then terminal data over it, then the live TVR, TSI and CVM results.
+
+        After a qPBOC GPO, 95 stays what the card's cryptogram covered (``cryptogram_tvr``), so an
+        issuer rebuilding the AC from field 55 sees the same bytes; ``tvr`` keeps the kernel's view.
+        """
         out = dict(self.card)
         out.update(self.terminal)
-        out[b"\x95"] = self.tvr.to_bytes()
+        out[b"\x95"] = self.cryptogram_tvr if self.cryptogram_tvr is not None else self.tvr.to_bytes()
         out[b"\x9b"] = self.tsi.to_bytes()
         out[b"\x9f\x34"] = self.cvm_results.to_bytes()
         return out
