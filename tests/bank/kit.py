@@ -45,8 +45,8 @@ CDOL1 = bytes.fromhex("9F0206" "9F0306" "9F1A02" "9505" "5F2A02" "9A03" "9C01" "
 CDOL2 = bytes.fromhex("8A02" "9F3704" "9505" "910A")
 LOG_FORMAT = bytes.fromhex("9A039F21039F02069F03069F1A025F2A029F4E149C019F3602")
 AC_TAGS = (b"\x9f\x02", b"\x9f\x03", b"\x9f\x1a", b"\x95", b"\x5f\x2a", b"\x9a", b"\x9c", b"\x9f\x37")
-TTQ_QPBOC = bytes.fromhex("28000000")  # qPBOC, contact chip; offline allowed
-TTQ_QPBOC_ONLINE = bytes.fromhex("28008000")  # online cryptogram required
+TTQ_QPBOC = bytes.fromhex("30000000")  # qPBOC, contact chip; offline allowed
+TTQ_QPBOC_ONLINE = bytes.fromhex("30800000")  # online cryptogram required
 
 
 def int_bytes(n: int) -> bytes:
