@@ -1,0 +1,58 @@
+"""The demo citizen card: every application that exists, personalized from the published demo keys.
+
+``cardkit card new --demo``, ``cardkit demo`` and the scenario tests all start from this card.
+Its keys are public (docs/issuer.md): a demo card is for demos and tests, never for real use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from applets.bank import install_bank
+from applets.runtime import SimulatedCard, new_blank_card
+from cardkit.issuer import CREDIT_AID, DEBIT_AID, BankAccount, BankProduct, IssuerKeys, prepare_bank_dgis
+from cardkit.issuer.demo_keys import DEMO_PAN, demo_issuer
+
+__all__ = ["DEMO_CREDIT_PAN", "DEMO_HOLDER", "DEMO_PIN", "demo_accounts", "make_demo_card"]
+
+DEMO_HOLDER = "ZHANG/SAN"
+DEMO_PIN = "123456"
+DEMO_CREDIT_PAN = "6228480000000000026"
+DEMO_SERIAL = "8986000000000000018"
+
+
+def demo_accounts(today: date | None = None) -> tuple[BankAccount, BankAccount]:
+    """The demo debit and credit accounts: valid from last year for five years, PIN 123456."""
+    today = today or date.today()
+    effective = date(today.year - 1, 1, 1)
+    expiry = date(today.year + 4, 12, 31)
+    debit = BankAccount(DEMO_PAN, DEMO_HOLDER, expiry, effective, pin=DEMO_PIN, ec_balance=50_000)
+    return debit, replace(debit, pan=DEMO_CREDIT_PAN, ec_balance=0)
+
+
+def make_demo_card(
+    *,
+    issuer: IssuerKeys | None = None,
+    accounts: tuple[BankAccount, ...] | None = None,
+    products: tuple[BankProduct, ...] | None = None,
+    serial: str = DEMO_SERIAL,
+) -> SimulatedCard:
+    """A blank card with the bank debit (priority 1) and credit (priority 2) applications.
+
+    ``accounts`` and ``products`` replace the demo ones pairwise (tests use them to make an
+    expired card, a card with other limits ...).
+    """
+    issuer = issuer or demo_issuer()
+    accounts = accounts or demo_accounts()
+    products = products or (
+        BankProduct(aid=DEBIT_AID, label="PBOC DEBIT", priority=1),
+        BankProduct(aid=CREDIT_AID, label="PBOC CREDIT", priority=2),
+    )
+    card = new_blank_card(serial=serial)
+    install_bank(
+        card,
+        {product.aid: prepare_bank_dgis(account, issuer, product=product) for account, product in zip(
+            accounts, products, strict=True)},
+    )
+    return card
