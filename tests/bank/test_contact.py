@@ -206,10 +206,11 @@ def test_cda_is_not_given_on_an_aac(card: SimulatedCard, issuer: Issuer) -> None
 def test_generate_ac_parameters(card: SimulatedCard) -> None:
     t = Terminal(card)
     t.start()
-    assert send(card, apdu(0x80, 0xAE, 0xC0, 0, bytes(56)))[1] == 0x6A86
-    assert send(card, apdu(0x80, 0xAE, 0x41, 0, bytes(56)))[1] == 0x6A86
-    assert send(card, apdu(0x80, 0xAE, 0x40, 1, bytes(56)))[1] == 0x6A86
-    assert send(card, apdu(0x80, 0xAE, 0x40, 0, bytes(55)))[1] == 0x6700
+    assert send(card, apdu(0x80, 0xAE, 0xC0, 0, bytes(52)))[1] == 0x6A86
+    assert send(card, apdu(0x80, 0xAE, 0x41, 0, bytes(52)))[1] == 0x6A86
+    assert send(card, apdu(0x80, 0xAE, 0x40, 1, bytes(52)))[1] == 0x6A86
+    assert send(card, apdu(0x80, 0xAE, 0x40, 0, bytes(51)))[1] == 0x6700
+    assert send(card, apdu(0x80, 0xAE, 0x40, 0, bytes(53)))[1] == 0x6700
     assert t.genac(TC) == 0x9000
 
 

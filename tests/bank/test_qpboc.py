@@ -47,7 +47,7 @@ def test_offline_approval_debits_and_signs(card: SimulatedCard, pki: Pki, issuer
     sent = {tag: t.values[tag] for tag, _ in tlv.parse_dol(PDOL)}  # the card only knows the PDOL data
     assert log == tlv.build_dol_data(LOG_FORMAT, {**sent, b"\x9f\x36": t.atc})
     assert send(card, "80CA9F7900")[0] == tlv.build(0x9F79, n12(18500))
-    assert send(card, apdu(0x80, 0xAE, 0x40, 0, bytes(56)))[1] == 0x6985  # no GENERATE AC after qPBOC
+    assert send(card, apdu(0x80, 0xAE, 0x40, 0, bytes(52)))[1] == 0x6985  # no GENERATE AC after qPBOC
 
 
 @pytest.mark.parametrize(("amount", "ttq", "extra", "cid"), [
