@@ -157,6 +157,13 @@ def _dol(dgi: int, raw: bytes, what: str) -> Dol:
         raise _fail(dgi, f"{what} is not a DOL ({exc})") from None
 
 
+def _records_dol(raw: bytes, what: str) -> Dol:
+    try:
+        return tuple(tlv.parse_dol(raw))
+    except TlvError as exc:
+        raise ProfileError(f"records: {what} is not a DOL ({exc})") from None
+
+
 def parse_dgis(dgis: Mapping[int, bytes]) -> Profile:
     """Validate a DGI map (docs/bank.md) and build the profile.
 
@@ -195,7 +202,7 @@ def parse_dgis(dgis: Mapping[int, bytes]) -> Profile:
         if g.aip[0] & 0x21 and icc_key is None:  # AIP byte 1: b6 DDA, b1 CDA supported
             raise _fail(dgi, "the AIP announces DDA/CDA but DGIs 8201-8205 (ICC key) are missing")
     counters = _parse_counters(dgis.get(DGI_COUNTERS, b""), risk)
-    ddol = _dol(0x0101, data[T.DDOL], "9F49 (DDOL)") if T.DDOL in data else None
+    ddol = _records_dol(data[T.DDOL], "9F49 (DDOL)") if T.DDOL in data else None
     return Profile(
         records=MappingProxyType(records),
         fci_contact=fci_contact,
@@ -291,8 +298,8 @@ def _parse_gpo(dgi: int, value: bytes, records: Mapping[tuple[int, int], bytes])
 def _parse_cdols(data: Mapping[bytes, bytes]) -> tuple[Dol, Dol]:
     if T.CDOL1 not in data or T.CDOL2 not in data:
         raise ProfileError("records: CDOL1 (8C) and CDOL2 (8D) are required")
-    cdol1 = _dol(0x0101, data[T.CDOL1], "8C (CDOL1)")
-    cdol2 = _dol(0x0101, data[T.CDOL2], "8D (CDOL2)")
+    cdol1 = _records_dol(data[T.CDOL1], "8C (CDOL1)")
+    cdol2 = _records_dol(data[T.CDOL2], "8D (CDOL2)")
     first, second = dict(cdol1), dict(cdol2)
     for tag, n in AC_DATA_TAGS:
         if first.get(tag) != n:
