@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cardkit.emv.online import OnlineRequest, OnlineResponse
 from cardkit.errors import CryptoError
 from cardkit.issuer.authorization import IssuerScript, ScriptCommand, issuer_script, make_arpc, verify_arqc
 from cardkit.issuer.keys import IssuerKeys
@@ -79,3 +80,13 @@ class IssuerStandIn:
         )
         log.info("authorization %s, %d script(s)", answer.response_code, len(scripts))
         return answer
+
+    def online(self, request: OnlineRequest) -> OnlineResponse:
+        """The kernel's online callback (``Kernel(..., online=standin.online)``)."""
+        answer = self.authorize(request.data)
+        return OnlineResponse(
+            answer.response_code,
+            arpc=answer.issuer_auth_data or None,
+            scripts=b"".join(script.tlv() for script in answer.scripts),
+            auth_code=answer.auth_code,
+        )

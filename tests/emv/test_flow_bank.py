@@ -16,7 +16,7 @@ import pytest
 
 from applets.bank import CREDIT_AID, DEBIT_AID, install_bank
 from applets.runtime import SimulatedCard, new_blank_card
-from cardkit.crypto.oda import CapkStore, OdaMethod, OdaReason
+from cardkit.crypto.oda import Capk, CapkStore, OdaMethod, OdaReason
 from cardkit.emv import (
     CryptogramType,
     CvmResult,
@@ -37,8 +37,10 @@ from cardkit.emv.selection import select_command
 from cardkit.issuer.authorization import ScriptCommand, verify_arqc
 from cardkit.issuer.bank_data import BankAccount, BankProduct, prepare_bank_dgis
 from cardkit.issuer.demo_keys import demo_capk, demo_issuer
+from cardkit.issuer.keys import IssuerKeys
 from cardkit.readers import CardChannel, VirtualReader
 from pos_sim.issuer_standin import IssuerStandIn
+from tests.bank import kit
 
 NOW = datetime(2026, 5, 1, 12, 30, 0)
 PAN = "6228480000000000017"
@@ -344,3 +346,32 @@ def test_contactless_fdda_without_the_capk_is_not_an_offline_approval(card: Simu
     assert out.kind in (OutcomeKind.APPROVED_ONLINE, OutcomeKind.DECLINED_ONLINE)
     offline = tap(card, 1250, config=TerminalConfig())
     assert offline.kind is OutcomeKind.DECLINED_OFFLINE
+
+
+# --------------------------------------------------- the bank test kit's card: 91 in CDOL2
+
+
+def test_issuer_authentication_through_cdol2_on_the_kit_card() -> None:
+    pki = kit.make_pki()
+    card = kit.make_card(kit.make_dgis(pki))
+    card.power_off()
+    test_ca = pki.ca.capk
+    capk = Capk(DEBIT_AID[:5], test_ca.index, test_ca.modulus, test_ca.exponent)  # the kit's TEST CA under A000000333
+    store = CapkStore()
+    store.add(capk)
+    issuer = IssuerKeys(kit.IMK_AC, kit.IMK_SMI, kit.IMK_SMC, pki.issuer_key, pki.issuer_cert, capk)
+
+    def run(tamper: bool) -> tuple[TransactionOutcome, list[bytes]]:
+        host = Host(tamper_arpc=tamper)
+        host.standin = IssuerStandIn(issuer)
+        k = kernel(card, config=TerminalConfig(capk=store), host=host, pad=Pad(kit.PIN))
+        sent: list[bytes] = []
+        k.channel.connection.hooks.append(lambda c, r, t: sent.append(c))
+        return k.run(1250), sent
+
+    out, sent = run(False)
+    assert out.kind is OutcomeKind.APPROVED_ONLINE, out.reason
+    assert not any(c[1] == 0x82 for c in sent)  # no EXTERNAL AUTHENTICATE: 91 went in CDOL2
+    assert Tsi.ISSUER_AUTHENTICATION_PERFORMED in out.tsi and out.oda_failure is None
+    bad, _ = run(True)
+    assert bad.kind is OutcomeKind.DECLINED_ONLINE and bad.data[0x9F27] == bytes((CryptogramType.AAC,))
