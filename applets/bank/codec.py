@@ -59,8 +59,10 @@ AC_DATA_TAGS: tuple[tuple[bytes, int], ...] = (
 
 def bcd_to_int(raw: bytes) -> int | None:
     """Packed BCD (format n) to int; ``None`` when a nibble is not a decimal digit."""
+    if not raw:
+        return 0
     text = raw.hex()
-    return int(text) if text.isdigit() else (0 if not raw else None)
+    return int(text) if text.isdigit() else None
 
 
 def int_to_bcd(value: int, length: int = 6) -> bytes:

@@ -13,7 +13,7 @@ from applets.runtime import SimulatedCard
 from cardkit import tlv
 from cardkit.crypto import oda
 
-from .kit import AIP, LOG_FORMAT, Issuer, Pki, Terminal, apdu, n12, recover_icc, risk_tlv, send
+from .kit import AIP, LOG_FORMAT, Issuer, Pki, Terminal, apdu, make_card, n12, recover_icc, risk_tlv, send
 
 TC, ARQC, AAC = 0x40, 0x80, 0x00
 
@@ -220,3 +220,27 @@ def test_new_selection_starts_a_new_transaction(card: SimulatedCard) -> None:
     t.genac(TC)
     t.start()
     assert _bank(card).state().atc == 2
+
+
+def test_contactless_power_on_answers_the_fci_of_dgi_9103(dgis: dict[int, bytes]) -> None:
+    pdol = bytes.fromhex("9F66049F02065F2A029F3704")
+    contactless = tlv.build(0x50, b"PBOC QUICKPASS") + tlv.build(0x9F38, pdol)
+    card = make_card({**dgis, 0x9103: contactless})
+    card.power_on(contactless=True)
+    t = Terminal(card, ttq=bytes.fromhex("30000000"))
+    assert t.select() == 0x9000 and t.pdol == pdol
+    assert t.gpo() == 0x9000 and t.cid == TC
+    card.power_on()
+    t = Terminal(card)
+    assert t.select() == 0x9000 and t.pdol != pdol
+
+
+def test_exhausted_atc_refuses_gpo(card_with: object) -> None:
+    card = card_with(counters=risk_tlv(T9F36=b"\xff\xfe"))  # type: ignore[operator]
+    t = Terminal(card)
+    t.start()
+    assert _bank(card).state().atc == 0xFFFF
+    assert t.select() == 0x9000
+    before = card.store.committed()
+    assert t.gpo() == 0x6985
+    assert card.store.committed() == before
