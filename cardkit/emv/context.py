@@ -63,6 +63,7 @@ class Transaction:
     tsi: Tsi = Tsi(0)
     cvm_results: CvmResults = field(default_factory=CvmResults)
     candidates: list[Candidate] = field(default_factory=list)
+    candidates_built: bool = False  # the list is built once; GPO 6985 removes from it (Book 3 §10.1)
     application: Candidate | None = None
     aip: bytes = b"\x00\x00"
     afl: bytes = b""

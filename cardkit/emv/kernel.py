@@ -165,8 +165,9 @@ class Kernel:
                 TRY_ANOTHER_INTERFACE), END_APPLICATION when the cardholder cancels.
             CardError: the card is blocked (6A81).
         """
-        if not txn.candidates and txn.application is None:
+        if not txn.candidates_built:
             txn.candidates = selection.build_candidates(self.channel, self.config, contactless=txn.contactless)
+            txn.candidates_built = True
         while txn.candidates:
             choice = self._choose(txn)
             chosen = selection.final_select(self.channel, choice)
