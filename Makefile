@@ -6,9 +6,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # The demo serves its card to pcscd (pyscard builds against libpcsclite); the tests also drive
-# scriptor (pcsc-tools) and check that Wireshark (tshark) dissects our pcap traces.
+# scriptor (pcsc-tools), check that Wireshark (tshark) dissects our pcap traces, and draw
+# Chinese receipts as PNG (a CJK font).
 DEMO_PACKAGES := pcscd libpcsclite-dev swig gcc python3-dev vsmartcard-vpcd opensc
-TEST_PACKAGES := $(DEMO_PACKAGES) pcsc-tools tshark
+TEST_PACKAGES := $(DEMO_PACKAGES) pcsc-tools tshark fonts-wqy-microhei
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test venv bench lint clean
