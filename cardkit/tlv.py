@@ -18,7 +18,7 @@ no per-byte objects, validates the whole tree in one pass, and builds a construc
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from cardkit.errors import TlvError
@@ -663,7 +663,13 @@ def build_dol_data(
 # pretty-printing
 
 
-def format_tlv(data: bytes | Sequence[Tlv], *, context: str | None = None, indent: str = "  ") -> list[str]:
+def format_tlv(
+    data: bytes | Sequence[Tlv],
+    *,
+    context: str | None = None,
+    indent: str = "  ",
+    show: Callable[[bytes, bytes], str | None] | None = None,
+) -> list[str]:
     """Render TLV as indented lines: ``9F36 (Application Transaction Counter) 0001``.
 
     Constructed objects get a header line and their children one level deeper. Values in
@@ -675,6 +681,8 @@ def format_tlv(data: bytes | Sequence[Tlv], *, context: str | None = None, inden
         context: passed to :func:`cardkit.tags.lookup` (``"emv"``, ``"pboc"``, ``"gp"``,
             ``"icao"``, ``"iso7816"``) where a tag means different things in different applications.
         indent: one level of indentation.
+        show: ``show(tag, value) -> text | None``: the text to print instead of a primitive's
+            value (``None`` = the usual hex), e.g. a masked PAN.
 
     Raises:
         TlvError: ``data`` is not BER-TLV (callers fall back to hex).
@@ -695,6 +703,10 @@ def format_tlv(data: bytes | Sequence[Tlv], *, context: str | None = None, inden
             if o.tag[0] & 0x20:
                 lines.append(head)
                 emit(o.children, depth + 1, file_ctx if o.tag in _FILE_TEMPLATES else context)
+                continue
+            shown = show(o.tag, o.value) if show is not None else None
+            if shown is not None:
+                lines.append(f"{head} {shown}")
                 continue
             text = o.value.hex().upper()
             if info is not None and info.fmt in ("a", "an", "ans") and o.value:

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from cardkit.emv.config import TerminalConfig
     from cardkit.emv.kernel import Kernel
 
-__all__ = ["prepare_ttq", "run_contactless"]
+__all__ = ["authenticate_fdda", "prepare_ttq", "run_contactless"]
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def _ctq(txn: Transaction) -> int | None:
     return None
 
 
-def _fdda(kernel: Kernel, txn: Transaction) -> bool:
+def authenticate_fdda(kernel: Kernel, txn: Transaction) -> bool:
     """Verify the card's fDDA signature (9F4B over 9F37 [‖ 9F02 ‖ 5F2A ‖ 9F69]); TVR/TSI set."""
     config = kernel.config
     if not (txn.aip[0] & authentication.AIP_DDA and config.supports_dda):
@@ -193,7 +193,7 @@ def run_contactless(kernel: Kernel, txn: Transaction) -> TransactionOutcome:
             return txn.outcome(OutcomeKind.DECLINED_OFFLINE, "no cardholder verification method available")
         return _online(kernel, txn, "the card asked to go online (ARQC)")
     # a TC: offline approval, if fDDA verifies and the application is in date
-    ok = _fdda(kernel, txn)
+    ok = authenticate_fdda(kernel, txn)
     expired = bool(txn.tvr & (Tvr.EXPIRED_APPLICATION | Tvr.APP_NOT_YET_EFFECTIVE))
     if not ok or expired:
         failure = (txn.oda_failure or OdaReason.ICC_DATA_MISSING).value

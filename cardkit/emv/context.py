@@ -71,6 +71,7 @@ class Transaction:
     cdol1_data: bytes = b""
     cdol2_data: bytes = b""
     records: list[tuple[int, bytes]] = field(default_factory=list)  # the ODA records, AFL order
+    all_records: list[tuple[int, int, bytes]] = field(default_factory=list)  # (sfi, number, bytes)
     oda_method: OdaMethod | None = None
     oda_failure: OdaReason | None = None
     icc_key: RecoveredIccKey | None = None

@@ -237,6 +237,7 @@ class Kernel:
         records = processing.read_application_data(self.channel, txn.afl, already=txn.card)
         txn.card.update(records.data)
         txn.records = records.oda_records
+        txn.all_records = records.records
         if not txn.contactless:
             missing = [t.hex().upper() for t in processing.MANDATORY_CONTACT if t not in txn.card]
             if missing:

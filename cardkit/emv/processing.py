@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cardkit import tlv
 from cardkit.apdu import CommandAPDU
@@ -56,10 +56,12 @@ class AflEntry:
 
 @dataclass(frozen=True, slots=True)
 class RecordData:
-    """What READ RECORD gave: every primitive by tag, and the ODA records as received."""
+    """What READ RECORD gave: every primitive by tag, the ODA records as received, and every
+    record as ``(sfi, number, bytes)`` in AFL order (for a reader that shows them)."""
 
     data: dict[bytes, bytes]
     oda_records: list[tuple[int, bytes]]
+    records: list[tuple[int, int, bytes]] = field(default_factory=list)
 
 
 def gpo_command(pdol_data: bytes) -> CommandAPDU:
@@ -128,10 +130,12 @@ def read_application_data(channel: CardChannel, afl: bytes, *, already: Mapping[
     """
     data: dict[bytes, bytes] = {}
     oda: list[tuple[int, bytes]] = []
+    every: list[tuple[int, int, bytes]] = []
     for entry in parse_afl(afl):
         for number in range(entry.first, entry.last + 1):
             cmd = CommandAPDU(0x00, 0xB2, number, (entry.sfi << 3) | 4, le=256)
             resp = channel.transmit_ok(cmd, context=f"READ RECORD SFI {entry.sfi} record {number}")
+            every.append((entry.sfi, number, resp.data))
             if number < entry.first + entry.oda_count:
                 oda.append((entry.sfi, resp.data))
             if entry.sfi > 10:  # proprietary format: not parsed into the data store
@@ -147,4 +151,4 @@ def read_application_data(channel: CardChannel, afl: bytes, *, already: Mapping[
                     raise CardDataError(f"tag {tag.hex().upper()} appears in two records")
                 data[tag] = value
     log.debug("read %d data objects from the records", len(data))
-    return RecordData({**already, **data}, oda)
+    return RecordData({**already, **data}, oda, every)

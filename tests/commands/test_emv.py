@@ -95,3 +95,22 @@ def test_missing_card_image_is_one_line(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["emv", "pay", "1.00", "--reader", f"virtual:{tmp_path / 'none.card'}"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ")
+
+
+def test_emv_read_shows_every_application_masked(card: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["emv", "read", "--reader", f"virtual:{card}", "--json"]) == 0
+    raw = capsys.readouterr().out
+    apps = json.loads(raw)["applications"]
+    assert [a["label"] for a in apps] == ["PBOC DEBIT", "PBOC CREDIT"]
+    debit = apps[0]
+    assert debit["oda"] == {"method": "CDA", "ok": True, "failure": None,
+                            "note": "issuer and ICC certificates verified; the CDA signature comes with GENERATE AC"}
+    assert debit["records"][1]["data"]["5A"] == "622848*********0018" and debit["counters"]["9F17"] == "3"
+    assert "0000000000018" not in raw  # no full PAN anywhere (track 2 included)
+
+
+def test_emv_read_text_names_the_tags(card: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["emv", "read", "--reader", f"virtual:{card}"]) == 0
+    out = capsys.readouterr().out
+    assert "Application Primary Account Number (PAN)" in out and "CDA ok" in out
+    assert "electronic cash balance (9F79): 500.00 CNY" in out and "0000000000018" not in out

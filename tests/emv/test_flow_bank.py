@@ -54,13 +54,6 @@ def account(**kw: object) -> BankAccount:
     return BankAccount(**base)  # type: ignore[arg-type]
 
 
-@pytest.fixture(scope="module")
-def icc_key():  # type: ignore[no-untyped-def]
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    return rsa.generate_private_key(public_exponent=3, key_size=1024)
-
-
 def make_card(icc_key: object, *, products: tuple[BankProduct, ...] = (BankProduct(),),
               acct: BankAccount | None = None) -> SimulatedCard:
     card = new_blank_card(serial="8986001234567890123")

@@ -58,7 +58,8 @@ def test_records_keep_oda_bytes_and_merge_data() -> None:
     card = ScriptedCard({"00B2010C": rec1.hex() + "9000", "00B20114": rec2.hex() + "9000"})
     got = read_application_data(channel_for(card), bytes.fromhex("0801010010010101"))
     assert got.oda_records == [(2, rec2)]
-    assert got.data[b"\x5a"] == bytes.fromhex("6212345678901234567F") and got.data[b"\x9f\x0d"] == bytes.fromhex("FC50AC8800")
+    assert got.data[b"\x5a"] == bytes.fromhex("6212345678901234567F")
+    assert got.data[b"\x9f\x0d"] == bytes.fromhex("FC50AC8800")
 
 
 def test_sfi_above_10_is_kept_whole_and_not_parsed() -> None:

@@ -73,3 +73,14 @@ def test_cardkit_emv_pay_on_a_pcsc_reader(serve_card, demo_image: Path, vpcd_rea
     out = json.loads(done.stdout)
     assert out["outcome"] == "approved-online" and out["data"]["9F02"] == "000000000880"
     assert out["data"]["5A"] == "622848*********0018"
+
+
+def test_cardkit_emv_read_on_a_pcsc_reader(serve_card, demo_image: Path, vpcd_reader: PcscReader) -> None:
+    serve_card(demo_image)
+    done = subprocess.run([*CARDKIT, "emv", "read", "--reader", f"pcsc:{VPCD_READER}", "--json"],
+                          cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    apps = json.loads(done.stdout)["applications"]
+    assert [a["aid"] for a in apps] == ["A000000333010101", "A000000333010102"]
+    assert all(a["oda"]["method"] == "CDA" and a["oda"]["ok"] for a in apps)
+    assert apps[0]["counters"]["9F79"] == "500.00 CNY" and "0000000000018" not in done.stdout
