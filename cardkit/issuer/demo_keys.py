@@ -23,6 +23,7 @@ __all__ = [
     "DEMO_IMK_SMI",
     "DEMO_PAN",
     "DEMO_RID",
+    "DEMO_ZPK",
     "demo_capk",
     "demo_issuer",
 ]
@@ -34,6 +35,10 @@ DEMO_CAPK_INDEX = 0xF1
 DEMO_IMK_AC = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")
 DEMO_IMK_SMI = bytes.fromhex("89ABCDEF0123456776543210FEDCBA98")
 DEMO_IMK_SMC = bytes.fromhex("FEDCBA98765432100123456789ABCDEF")
+
+# Zone PIN key shared by the demo terminal and the demo host (online PIN blocks, ISO 9564 format 0
+# enciphered with 3DES-ECB). Published like the rest: a PIN block under it is readable by anyone.
+DEMO_ZPK = bytes.fromhex("0E1F2C3D4A5B68798697A4B5C2D3E0F1")
 
 DEMO_ISSUER_ID = "622848"  # the BIN the demo issuer certificate is valid for
 DEMO_PAN = "6228480000000000018"  # Luhn-valid demo card number under that BIN

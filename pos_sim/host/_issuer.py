@@ -1,0 +1,301 @@
+"""The issuer's decisions for 0100/0200 requests and 0400 reversals (docs/host.md, "Decisions").
+
+The cryptogram is checked with :mod:`cardkit.issuer.authorization` before the ledger is touched
+(pure CPU, outside the database lock); everything that reads or moves money happens in one
+ledger transaction, so a duplicate check and the posting it guards cannot be split by another
+terminal's request.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from cardkit import tlv
+from cardkit.crypto.pin import decode_pin_block, decrypt_pin_block
+from cardkit.emv.outcome import mask_pan
+from cardkit.errors import CryptoError, TlvError
+from cardkit.issuer.authorization import make_arpc, verify_arqc
+from cardkit.issuer.keys import IssuerKeys
+from pos_sim.host._errors import HostMessageError
+from pos_sim.host._ledger import Account, Ledger, PinCheck, Posting
+from pos_sim.host.iso8583 import (
+    COMPLETION_CONDITION,
+    AdditionalAmount,
+    Fields,
+    OriginalData,
+    OriginalReference,
+    TxnType,
+    response_mti,
+)
+
+__all__ = ["FormatError", "Issuer"]
+
+log = logging.getLogger(__name__)
+
+_ECHOED = ("2", "3", "4", "7", "11", "12", "13", "22", "23", "25", "37", "41", "42", "49", "60")
+_DEBITS = (TxnType.PURCHASE, TxnType.EC_LOAD, TxnType.PREAUTH)
+_VOIDABLE = {TxnType.PURCHASE.value, TxnType.EC_LOAD.value, TxnType.PREAUTH.value, TxnType.REFUND.value}
+
+
+class FormatError(Exception):
+    """A request that decodes but misses or garbles a field it needs: answered 30."""
+
+
+def text(msg: Fields, number: str, default: str | None = None) -> str:
+    value = msg.get(number, default)
+    if value is None:
+        raise FormatError(f"field {number} is required")
+    if not isinstance(value, str):
+        raise FormatError(f"field {number} must be text")
+    return value
+
+
+def reply_to(msg: Fields, code: str, echo: tuple[str, ...] = _ECHOED) -> Fields:
+    """The response skeleton: response MTI, the echoed fields, field 39."""
+    out: Fields = {"t": response_mti(text(msg, "t"))}
+    out.update((k, msg[k]) for k in echo if k in msg)
+    out["39"] = code
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    mti: str
+    tid: str
+    stan: str
+    transmitted: str
+    rrn: str | None
+    pan: str
+    txn_type: TxnType
+    amount: int
+    condition: str
+    batch: str
+    expiry: str | None
+    icc: dict[int, bytes] | None
+
+    @staticmethod
+    def of(msg: Fields) -> _Request:
+        try:
+            txn_type = TxnType(text(msg, "3")[:2])
+        except ValueError:
+            raise FormatError("processing code not supported") from None
+        track2 = text(msg, "35", "")
+        sep = next((i for i, c in enumerate(track2) if c in "=D"), -1)
+        expiry = msg.get("14") or (track2[sep + 1:sep + 5] if sep >= 0 else None)
+        pan = text(msg, "2", "") or (track2[:sep] if sep > 0 else "")
+        if not pan:
+            raise FormatError("field 2 or 35 must carry the PAN")
+        return _Request(mti=text(msg, "t"), tid=text(msg, "41"), stan=text(msg, "11"), transmitted=text(msg, "7"),
+                        rrn=text(msg, "37", "") or None, pan=pan, txn_type=txn_type, amount=int(text(msg, "4", "0")),
+                        condition=text(msg, "25", "00"), batch=text(msg, "60", "000000"),
+                        expiry=expiry if isinstance(expiry, str) else None, icc=_icc(msg, pan))
+
+
+def _icc(msg: Fields, pan: str) -> dict[int, bytes] | None:
+    """Field 55 by tag, plus the PAN (5A) and PSN (5F34) from fields 2 and 23 when 55 lacks them:
+    the issuer derives the card's keys from them."""
+    raw = msg.get("55")
+    if raw is None:
+        return None
+    if not isinstance(raw, bytes):
+        raise FormatError("field 55 must be binary")
+    try:
+        data = {int.from_bytes(tag, "big"): value for tag, value in tlv.flatten(raw).items()}
+    except TlvError:
+        raise FormatError("field 55 is not BER-TLV") from None
+    data.setdefault(0x5A, bytes.fromhex(pan + "F" * (len(pan) % 2)))
+    psn = msg.get("23")
+    if isinstance(psn, str) and psn.isdigit():
+        data.setdefault(0x5F34, bytes((int(psn) % 100 // 10 * 16 + int(psn) % 10,)))
+    return data
+
+
+def _expired(expiry: str | None, today: datetime) -> bool:
+    if not expiry or len(expiry) != 4 or not expiry.isdigit():
+        return False
+    return (2000 + int(expiry[:2]), int(expiry[2:])) < (today.year, today.month)
+
+
+class Issuer:
+    """Decides on requests against one ledger with one issuer's keys and one zone PIN key."""
+
+    def __init__(self, ledger: Ledger, issuer: IssuerKeys, zpk: bytes, clock: Callable[[], datetime]) -> None:
+        self.ledger = ledger
+        self.keys = issuer
+        self._zpk = zpk
+        self.clock = clock
+
+    # ------------------------------------------------------------------------- 0100 / 0200
+    def authorize(self, msg: Fields) -> Fields:
+        req = _Request.of(msg)
+        now = self.clock()
+        arqc_ok = self._arqc_ok(req)
+        with self.ledger.transaction():
+            dup = self.ledger.find(req.tid, req.stan, req.transmitted) or (
+                self.ledger.find_rrn(req.tid, req.rrn) if req.rrn else None)
+            if dup is not None:
+                log.info("%s TID %s STAN %s: duplicate of #%d", req.mti, req.tid, req.stan, dup.id)
+                return self._answer(msg, req, "94", None, None)
+            account = self.ledger.account(req.pan)
+            code, effect, hold, original = self._decide(msg, req, account, arqc_ok, now)
+            approved = code == "00"
+            rrn = req.rrn or f"{now:%y}"[1] + f"{now:%j%H}" + req.stan
+            settle = None
+            if approved and req.txn_type in (TxnType.PURCHASE, TxnType.EC_LOAD):
+                settle = "debit"
+            elif approved and req.txn_type is TxnType.REFUND:
+                settle = "credit"
+            posting = self.ledger.post(
+                tid=req.tid, stan=req.stan, transmitted=req.transmitted, rrn=rrn,
+                rrn_source="terminal" if req.rrn else "host", mti=req.mti, txn_type=req.txn_type.value,
+                pan=req.pan if account else None, amount=req.amount, effect=effect if approved else 0,
+                hold=hold if approved else 0, response=code, batch=req.batch, settle=settle,
+                state="posted" if approved else "declined", original_id=original.id if original else None,
+                created=now.isoformat(), auth=approved)
+            if approved and original is not None and req.txn_type is not TxnType.REFUND:
+                self.ledger.set_state(original.id, "voided" if req.txn_type is TxnType.VOID else "completed")
+            after = self.ledger.account(req.pan) if account else None
+        log.info("%s %s TID %s STAN %s %s amount %d -> %s", req.mti, req.txn_type.name, req.tid, req.stan,
+                 mask_pan(req.pan), req.amount, code)
+        reply = self._answer(msg, req, code, posting, after)
+        reply["37"] = rrn
+        return reply
+
+    def _arqc_ok(self, req: _Request) -> bool | None:
+        if req.icc is None:
+            return None
+        try:
+            verify_arqc(self.keys, req.icc)
+        except CryptoError as exc:
+            log.info("TID %s STAN %s: ARQC rejected: %s", req.tid, req.stan, exc)
+            return False
+        amount = req.icc.get(0x9F02)
+        if amount is not None and amount.hex() != f"{req.amount:012d}":
+            log.info("TID %s STAN %s: field 4 differs from the amount the ARQC covers", req.tid, req.stan)
+            return False
+        return True
+
+    def _decide(self, msg: Fields, req: _Request, account: Account | None, arqc_ok: bool | None,
+                now: datetime) -> tuple[str, int, int, Posting | None]:
+        """(response code, balance effect, hold effect, the original it refers to)."""
+        if account is None:
+            return "14", 0, 0, None
+        if not account.available:
+            return "91", 0, 0, None
+        if arqc_ok is False:
+            return "05", 0, 0, None
+        if _expired(req.expiry, now) or _expired(account.expiry, now):
+            return "54", 0, 0, None
+        pin_code = self._pin(msg, req.pan)
+        if pin_code:
+            return pin_code, 0, 0, None
+        kind, amount = req.txn_type, req.amount
+        if kind in (TxnType.BALANCE, TxnType.BALANCE_CREDIT):
+            return "00", 0, 0, None
+        if amount <= 0:
+            return "13", 0, 0, None
+        if kind is TxnType.PURCHASE and req.condition == COMPLETION_CONDITION:
+            return self._completion(msg, req, account)
+        if kind in _DEBITS:
+            if amount > account.txn_limit:
+                return "61", 0, 0, None
+            if amount > account.available_funds:
+                return "51", 0, 0, None
+            return ("00", 0, amount, None) if kind is TxnType.PREAUTH else ("00", -amount, 0, None)
+        original = self._original(msg, req, required=kind is TxnType.VOID)
+        if kind is TxnType.REFUND:
+            if original is False:
+                return "25", 0, 0, None
+            if original is not None and amount + self.ledger.refunded(original.id) > original.amount:
+                return "13", 0, 0, None
+            return "00", amount, 0, original or None
+        if not original or original.txn_type not in _VOIDABLE or original.tid != req.tid:
+            return "25", 0, 0, None
+        if amount != original.amount:
+            return "13", 0, 0, None
+        # voiding a completion leaves its pre-authorization consumed: only a pre-auth's own hold returns
+        return "00", -original.effect, -original.hold if original.txn_type == TxnType.PREAUTH.value else 0, original
+
+    def _completion(self, msg: Fields, req: _Request, account: Account) -> tuple[str, int, int, Posting | None]:
+        preauth = self.ledger.find_preauth(req.pan, text(msg, "38", ""))
+        if preauth is None:
+            return "25", 0, 0, None
+        if req.amount > preauth.amount:
+            return "13", 0, 0, None
+        return "00", -req.amount, -preauth.hold, preauth
+
+    def _original(self, msg: Fields, req: _Request, *, required: bool) -> Posting | None | Literal[False]:
+        """The posted transaction field 61 names; None when 61 is absent, False when not found."""
+        if "61" not in msg:
+            if required:
+                raise FormatError("a void needs field 61")
+            return None
+        try:
+            ref = OriginalReference.parse(text(msg, "61"))
+        except HostMessageError as exc:
+            raise FormatError(str(exc)) from None
+        found = self.ledger.find(ref.tid.strip() or req.tid, ref.stan, ref.transmitted)
+        if found is None or found.state != "posted" or found.pan != req.pan:
+            return False
+        return found
+
+    def _pin(self, msg: Fields, pan: str) -> str | None:
+        """None when no online PIN or a right one; 55 wrong; 75 tries exhausted."""
+        block = msg.get("52")
+        if block is None:
+            return None
+        if not isinstance(block, bytes):
+            raise FormatError("field 52 must be binary")
+        pin: str | None
+        try:
+            pin = decode_pin_block(decrypt_pin_block(self._zpk, block), pan)
+        except CryptoError:
+            pin = None  # wrong ZPK or not a format 0 block for this PAN: counts as a wrong PIN
+        result = self.ledger.check_pin(pan, pin)
+        return None if result == PinCheck.OK else "75" if result == PinCheck.BLOCKED else "55"
+
+    def _answer(self, msg: Fields, req: _Request, code: str, posting: Posting | None,
+                account: Account | None) -> Fields:
+        reply = reply_to(msg, code)
+        if posting is not None and posting.auth_code:
+            reply["38"] = posting.auth_code
+        if account is not None and (code == "00"):
+            reply["54"] = str(AdditionalAmount(account.account_type, "02", account.currency,
+                                               account.available_funds))
+        if req.icc is not None and 0x9F26 in req.icc and code != "91":  # 91: the issuer did not see it
+            try:
+                reply["55"] = tlv.build(0x91, make_arpc(self.keys, req.icc, code.encode("ascii")))
+            except CryptoError as exc:
+                log.info("no ARPC for TID %s STAN %s: %s", req.tid, req.stan, exc)
+        return reply
+
+    # ------------------------------------------------------------------------------- 0400
+    def reverse(self, msg: Fields) -> Fields:
+        """Undo the original named by field 90 (and TID 41) exactly once; always 00 when there is
+        nothing (left) to undo, and a reversal of an original never seen blocks it from posting
+        later (it would otherwise be charged after the terminal gave up on it)."""
+        tid, stan = text(msg, "41"), text(msg, "11")
+        try:
+            orig = OriginalData.parse(text(msg, "90"))
+        except HostMessageError as exc:
+            raise FormatError(str(exc)) from None
+        now = self.clock().isoformat()
+        with self.ledger.transaction():
+            original = self.ledger.find(tid, orig.stan, orig.transmitted)
+            if original is None:
+                outcome = "unknown original: recorded so it can never post"
+                self.ledger.post(tid=tid, stan=orig.stan, transmitted=orig.transmitted, rrn=None, rrn_source="none",
+                                 mti=orig.mti, txn_type="--", pan=None, amount=int(text(msg, "4", "0")),
+                                 response="--", batch=text(msg, "60", "000000"), state="reversed", created=now)
+            elif original.state == "posted":
+                self.ledger.undo(original)
+                outcome = "undone"
+            else:
+                outcome = f"nothing to undo (original {original.state})"
+            self.ledger.log_reversal(tid, stan, str(orig), original.id if original else None, outcome, now)
+        log.info("0400 TID %s STAN %s for %s STAN %s: %s", tid, stan, orig.mti, orig.stan, outcome)
+        return reply_to(msg, "00", (*_ECHOED, "90"))
