@@ -1,0 +1,267 @@
+"""The POS terminal on the demo card (in process) against the real host (in process, through the
+ISO 8583 codec): every operation, and every way a transaction can go wrong between tap and receipt."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from applets.runtime import SimulatedCard
+from cardkit import tlv
+from cardkit.emv import OutcomeKind, Tsi, Tvr
+from cardkit.issuer.demo_keys import DEMO_PAN
+from cardkit.readers import CardChannel, VirtualReader
+from pos_sim.config import PosConfig
+from pos_sim.demo_card import DEMO_PIN, make_demo_card
+from pos_sim.host import Host, InProcessHostLink
+from pos_sim.journal import EntryStatus, Journal
+from pos_sim.terminal import PosError, Terminal
+
+NOW = datetime(2026, 12, 1, 10, 30, 0)
+
+
+class Pad:
+    """A PIN pad that types the given PINs in turn, then bypasses."""
+
+    def __init__(self, *pins: str | None) -> None:
+        self.pins: list[str | None] = list(pins)
+
+    def __call__(self, request: object) -> str | None:
+        return self.pins.pop(0) if self.pins else None
+
+
+class Bench:
+    """A demo card, an in-process host with the demo accounts, a journal, and a terminal."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.card: SimulatedCard = make_demo_card()
+        self.host = Host(tmp / "host.sqlite", clock=lambda: NOW)
+        self.host.seed_demo_accounts()
+        self.link = InProcessHostLink(self.host)
+        self.journal = Journal(tmp / "journal.sqlite")
+        self.config = PosConfig.demo(journal=tmp / "journal.sqlite")
+        self.pad = Pad(DEMO_PIN, DEMO_PIN, DEMO_PIN)
+        self.terminal = self.new_terminal()
+
+    def new_terminal(self, link: object | None = None) -> Terminal:
+        return Terminal(self.config, self.journal, link or self.link, pin_entry=self.pad,  # type: ignore[arg-type]
+                        clock=lambda: NOW)
+
+    def channel(self) -> CardChannel:
+        return CardChannel(VirtualReader(self.card).connect())
+
+    def balance(self, pan: str = DEMO_PAN) -> int:
+        return self.host.account(pan).balance
+
+
+@pytest.fixture
+def bench(tmp_path: Path) -> Iterator[Bench]:
+    b = Bench(tmp_path)
+    yield b
+    b.journal.close()
+    b.host.close()
+
+
+def test_sale_is_approved_online_journaled_and_debited(bench: Bench) -> None:
+    before = bench.balance()
+    result = bench.terminal.sale(bench.channel(), 1250)
+    assert result.approved and result.outcome is not None
+    assert result.outcome.kind is OutcomeKind.APPROVED_ONLINE
+    assert Tsi.ISSUER_AUTHENTICATION_PERFORMED in result.outcome.tsi  # the host's ARPC satisfied the card
+    assert Tvr.ISSUER_AUTHENTICATION_FAILED not in result.outcome.tvr
+    entry = bench.journal.get(result.entry.id)
+    assert entry.status is EntryStatus.APPROVED and entry.response_code == "00" and entry.auth_code
+    assert entry.pan_masked == "622848*********0018" and "52" not in entry.request
+    assert entry.outcome is not None
+    assert entry.outcome["cryptogram_type"] == "TC" and entry.outcome["cvm"] == "PIN_OFFLINE"
+    assert bench.balance() == before - 1250
+
+
+def test_contactless_small_sale_is_approved_offline_from_electronic_cash(bench: Bench) -> None:
+    before = bench.balance()
+    result = bench.terminal.sale(bench.channel(), 300, contactless=True)
+    assert result.approved and result.outcome is not None and result.outcome.kind is OutcomeKind.APPROVED_OFFLINE
+    assert result.entry.status is EntryStatus.APPROVED and result.entry.request == {}  # no host message
+    assert bench.balance() == before  # electronic cash: the card's own balance paid
+
+
+def test_insufficient_funds_is_declined_51(bench: Bench) -> None:
+    bench.host.add_account(DEMO_PAN, balance=1000, expiry="4912", pin=DEMO_PIN)
+    result = bench.terminal.sale(bench.channel(), 1250)
+    assert not result.approved and result.entry.status is EntryStatus.DECLINED
+    assert result.entry.response_code == "51" and "51" in result.reason
+    assert bench.balance() == 1000
+
+
+def test_wrong_online_pin_is_declined_55(bench: Bench) -> None:
+    bench.pad.pins = [None, "000000"]  # offline PIN bypassed: the CVM list's next rule is online PIN
+    result = bench.terminal.sale(bench.channel(), 1250)
+    assert not result.approved and result.entry.response_code == "55"
+    assert result.outcome is not None and Tvr.ONLINE_PIN_ENTERED in result.outcome.tvr
+
+
+def test_right_online_pin_is_approved(bench: Bench) -> None:
+    bench.pad.pins = [None, DEMO_PIN]
+    result = bench.terminal.sale(bench.channel(), 1250)
+    assert result.approved and result.entry.outcome is not None and result.entry.outcome["cvm"] == "PIN_ONLINE"
+
+
+def test_a_lost_reply_is_reversed_exactly_once(bench: Bench) -> None:
+    before = bench.balance()
+    bench.host.faults.lose_replies = 1
+    result = bench.terminal.sale(bench.channel(), 1250)
+    assert not result.approved and result.reversed
+    assert bench.journal.get(result.entry.id).status is EntryStatus.REVERSED
+    assert bench.balance() == before  # posted, then undone by the 0400
+    assert bench.terminal.recover() == [] and bench.balance() == before
+
+
+class CorruptArpc:
+    """A link that flips a bit of the ARPC (tag 91) in every reply: the card must refuse it."""
+
+    def __init__(self, inner: InProcessHostLink) -> None:
+        self.inner = inner
+
+    def exchange(self, fields: dict[str, str | bytes]) -> dict[str, str | bytes]:
+        reply = self.inner.exchange(fields)
+        icc = reply.get("55")
+        if isinstance(icc, bytes):
+            objs = [tlv.Tlv(o.tag, bytes((o.value[0] ^ 1,)) + o.value[1:]) if o.tag == b"\x91" else o
+                    for o in tlv.decode(icc)]
+            reply["55"] = tlv.encode(objs)
+        return reply
+
+
+def test_card_declining_after_host_approval_reverses(bench: Bench) -> None:
+    before = bench.balance()
+    result = bench.new_terminal(CorruptArpc(bench.link)).sale(bench.channel(), 1250)
+    assert not result.approved and result.reversed
+    assert result.outcome is not None and Tvr.ISSUER_AUTHENTICATION_FAILED in result.outcome.tvr
+    assert bench.journal.get(result.entry.id).status is EntryStatus.REVERSED and bench.balance() == before
+
+
+class CrashAfterSend:
+    """The host posts the request, then the terminal 'dies' before it hears the reply."""
+
+    def __init__(self, inner: InProcessHostLink) -> None:
+        self.inner = inner
+
+    def exchange(self, fields: dict[str, str | bytes]) -> dict[str, str | bytes]:
+        self.inner.exchange(fields)
+        raise SystemExit("killed")
+
+
+def test_a_crash_mid_transaction_is_reversed_at_start_up(bench: Bench) -> None:
+    before = bench.balance()
+    with pytest.raises(SystemExit):
+        bench.new_terminal(CrashAfterSend(bench.link)).sale(bench.channel(), 1250)
+    assert bench.balance() == before - 1250  # the host took it; the terminal never knew
+    [pending] = bench.journal.incomplete()
+    assert bench.new_terminal().recover() == []
+    assert bench.journal.get(pending.id).status is EntryStatus.REVERSED and bench.balance() == before
+
+
+def test_an_unprinted_approval_is_returned_for_reprint(bench: Bench) -> None:
+    result = bench.terminal.sale(bench.channel(), 500)
+    assert [e.id for e in bench.new_terminal().recover()] == [result.entry.id]
+    bench.journal.mark_printed(result.entry.id)
+    assert bench.new_terminal().recover() == []
+
+
+def test_unacknowledged_reversal_stays_pending_until_the_host_answers(bench: Bench) -> None:
+    before = bench.balance()
+    bench.host.faults.lose_replies = 1 + 3  # the sale's reply and every reversal attempt of this pass
+    result = bench.terminal.sale(bench.channel(), 1250)
+    assert bench.journal.get(result.entry.id).status is EntryStatus.REVERSAL_PENDING
+    with pytest.raises(PosError, match="reversals are still pending"):
+        bench.host.faults.offline = True
+        bench.terminal.settle()
+    bench.host.faults.offline = False
+    assert bench.terminal.send_reversals() == 0 and bench.balance() == before
+
+
+def test_void_undoes_the_sale(bench: Bench) -> None:
+    before = bench.balance()
+    sale = bench.terminal.sale(bench.channel(), 2000)
+    void = bench.terminal.void(bench.channel(), sale.entry.stan)
+    assert void.approved and bench.journal.get(sale.entry.id).status is EntryStatus.VOIDED
+    assert bench.balance() == before
+    with pytest.raises(PosError, match="voided"):
+        bench.terminal.void(bench.channel(), sale.entry.stan)
+
+
+def test_refund_of_a_sale_credits_the_account(bench: Bench) -> None:
+    before = bench.balance()
+    sale = bench.terminal.sale(bench.channel(), 2000)
+    refund = bench.terminal.refund(bench.channel(), 500, original_stan=sale.entry.stan)
+    assert refund.approved and refund.entry.kind == "refund"
+    assert bench.balance() == before - 1500
+    with pytest.raises(PosError, match="exceeds"):
+        bench.terminal.refund(bench.channel(), 2500, original_stan=sale.entry.stan)
+
+
+def test_preauth_then_completion(bench: Bench) -> None:
+    before = bench.balance()
+    hold = bench.terminal.preauth(bench.channel(), 10_000)
+    assert hold.approved and hold.entry.kind == "preauth" and hold.entry.auth_code
+    done = bench.terminal.complete(bench.channel(), hold.entry.stan, 8_000)
+    assert done.approved and bench.balance() == before - 8_000
+    with pytest.raises(PosError, match="exceeds"):
+        bench.terminal.complete(bench.channel(), hold.entry.stan, 20_000)
+
+
+def test_balance_inquiry_shows_the_balance(bench: Bench) -> None:
+    result = bench.terminal.balance(bench.channel())
+    assert result.approved and result.balance is not None
+    assert result.balance == bench.balance() / 100
+
+
+def test_settlement_in_balance_then_a_new_batch(bench: Bench) -> None:
+    bench.terminal.sale(bench.channel(), 1000)
+    bench.terminal.sale(bench.channel(), 2000)
+    batch = bench.journal.current_batch()
+    balanced, totals, code = bench.terminal.settle()
+    assert balanced and code == "00" and (totals.debits, totals.debits_amount) == (2, 3000)
+    assert bench.journal.current_batch() == batch + 1
+
+
+
+def test_the_sale_receipt_field_by_field(bench: Bench) -> None:
+    from decimal import Decimal
+
+    from pos_sim.receipt import Copy, Cvm, render_text
+
+    result = bench.terminal.sale(bench.channel(), 1250)
+    entry = result.entry
+    receipt = bench.terminal.receipt(entry, Copy.CUSTOMER)
+    assert (receipt.mid, receipt.tid, receipt.trace, receipt.batch) == (bench.config.mid, bench.config.tid,
+                                                                        entry.stan, entry.batch)
+    assert receipt.amount == Decimal("12.50") and receipt.currency == "CNY" and receipt.kind == "sale"
+    assert receipt.pan_masked == "622848*********0018" and receipt.label == "PBOC DEBIT"
+    assert receipt.aid == "A000000333010101" and receipt.auth_code == entry.auth_code and receipt.rrn == entry.rrn
+    assert receipt.cryptogram_type == "TC" and len(receipt.cryptogram) == 16 and receipt.cvm is Cvm.PIN_OFFLINE
+    assert result.outcome is not None
+    assert receipt.tvr == result.outcome.tvr.to_bytes().hex().upper()
+    assert receipt.atc == result.outcome.get(0x9F36).hex().upper()  # type: ignore[union-attr]
+    text = render_text(receipt, width=32)
+    assert "12.50" in text and "622848*********0018" in text and "6228480000000000018" not in text
+    assert receipt.approved and bench.config.merchant_name_zh in text
+
+
+def test_a_declined_receipt_says_why(bench: Bench) -> None:
+    from pos_sim.receipt import render_text
+
+    bench.host.add_account(DEMO_PAN, balance=1000, expiry="4912", pin=DEMO_PIN)
+    result = bench.terminal.sale(bench.channel(), 1250)
+    receipt = bench.terminal.receipt(result.entry)
+    assert not receipt.approved and receipt.decline_reason and receipt.response_code == "51"
+    assert "DECLINED" in render_text(receipt, width=42)
+
+
+def test_the_balance_receipt_shows_the_balance(bench: Bench) -> None:
+    result = bench.terminal.balance(bench.channel())
+    receipt = bench.terminal.receipt(result.entry)
+    assert receipt.balance == result.balance and receipt.kind == "balance"
