@@ -87,9 +87,9 @@ def emulate_cmd(image: Path, port: int, host: str, t0: bool) -> None:
 # ------------------------------------------------------------------------------------------- demo
 @cli.command("demo")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-out"), show_default=True,
-              help="Folder for the demo card image and its pcap trace.")
+              help="Folder for the demo card image, its journal, receipt and pcap trace.")
 def demo_cmd(out: Path) -> None:
-    """Make a card image, serve it to pcscd, talk to it through PC/SC and show the trace."""
-    from pos_sim.demo import run_foundation_demo
+    """Make the demo card, pay with it at the POS (tap, then PIN), print the receipt, show the journal."""
+    from pos_sim.demo import run_demo
 
-    run_foundation_demo(out, console)
+    run_demo(out, console)

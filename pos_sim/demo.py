@@ -1,9 +1,11 @@
 """``cardkit demo``: the main job on a virtual card, with no hardware and no server to set up.
 
-Until the POS simulator lands this is the foundation walk: make a card image, serve it to pcscd
-through vsmartcard's vpcd, talk to it through PC/SC exactly as to a card in a reader, let an
-independent PC/SC program (opensc-tool) see it too, and show the APDU trace (text and pcap).
-When the PC/SC stack is missing it says so and runs the same APDUs on the in-process reader.
+The walk: make the demo citizen card (published TEST keys), put it in a reader — pcscd's through
+vsmartcard's vpcd when the PC/SC stack is installed, so real PC/SC programs (opensc-tool) see it
+too; the in-process reader otherwise — tap it at the POS for a contactless sale paid from the
+card's electronic cash, insert it for a contact sale with PIN that goes online to the embedded
+acquirer/issuer host (ISO 8583, real ARQC check and ARPC), print the customer receipt, and show
+the journal. The APDUs land in a pcap trace Wireshark dissects.
 """
 
 from __future__ import annotations
@@ -11,69 +13,83 @@ from __future__ import annotations
 import shutil
 import subprocess
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 
 from rich.console import Console
 from rich.panel import Panel
+from rich.table import Table
 
-from applets.runtime import new_blank_card, save_card
-from cardkit.apdu import CommandAPDU
+from applets.runtime import save_card
 from cardkit.errors import TransportError
 from cardkit.readers import CardChannel, Reader
 from cardkit.readers.pcscd import Pcscd, vpcd_is_installed
-from cardkit.readers.trace import TSHARK_HINT, PcapTracer, TextTracer
+from cardkit.readers.trace import TSHARK_HINT, PcapTracer
+from pos_sim.config import PosConfig
+from pos_sim.demo_card import DEMO_HOLDER, DEMO_PIN, make_demo_card
+from pos_sim.host import Host, InProcessHostLink
+from pos_sim.journal import Journal
+from pos_sim.receipt import Copy, ReceiptError, render_png, render_text
+from pos_sim.terminal import PosResult, Terminal
 
-__all__ = ["DEMO_APDUS", "run_foundation_demo"]
+__all__ = ["VPCD_READER", "run_demo"]
 
 VPCD_READER = "Virtual PCD 00 00"
-
-# (what it shows, the command). EF.DIR is FID 2F00 / SFI 30 (ISO 7816-4 §8.2.1.1).
-DEMO_APDUS: list[tuple[str, CommandAPDU]] = [
-    ("select the master file", CommandAPDU(0x00, 0xA4, 0x00, 0x00, bytes.fromhex("3F00"), le=256)),
-    ("EF.DIR by SFI 30: the applications the card lists (none yet on a blank card)",
-     CommandAPDU(0x00, 0xB2, 0x01, (30 << 3) | 4, le=256)),
-    ("select EF 2FE2 (card serial)", CommandAPDU(0x00, 0xA4, 0x02, 0x0C, bytes.fromhex("2FE2"))),
-    ("read it", CommandAPDU(0x00, 0xB0, 0x00, 0x00, le=256)),
-    ("an application the card does not carry",
-     CommandAPDU(0x00, 0xA4, 0x04, 0x00, bytes.fromhex("A000000333010101"), le=256)),
-    ("an instruction the card does not know", CommandAPDU(0x00, 0x7E, 0x00, 0x00)),
-]
+TAP_AMOUNT = Decimal("25.00")  # under the contactless floor limit: electronic cash, offline
+SALE_AMOUNT = Decimal("128.50")  # contact, PIN, online to the host
 
 
-def run_foundation_demo(out: Path, console: Console) -> None:
+def run_demo(out: Path, console: Console) -> None:
     out.mkdir(parents=True, exist_ok=True)
+    for stale in ("journal.sqlite", "journal.sqlite-wal", "journal.sqlite-shm", "host.sqlite", "host.sqlite-wal",
+                  "host.sqlite-shm"):
+        (out / stale).unlink(missing_ok=True)  # every run starts a fresh batch
     image, pcap = out / "demo.card", out / "demo.pcap"
-    card = new_blank_card()
-    save_card(card, image)
-    console.print(Panel.fit(f"card image [bold]{image}[/] (mode 0600)\nATR {card.atr.hex(' ').upper()}",
-                            title="1. a new blank citizen card"))
+    card = make_demo_card()
+    save_card(card, image, force=True)
+    console.print(Panel.fit(
+        f"card image [bold]{image}[/] (mode 0600), holder {DEMO_HOLDER}, PIN {DEMO_PIN}\n"
+        f"ATR {card.atr.hex(' ').upper()}\n"
+        "bank debit + credit applications, electronic cash 500.00 CNY — made from the published TEST keys",
+        title="1. a new demo citizen card"))
+    with _reader(card, image, console) as reader:
+        _pos_walk(reader, out, pcap, console)
+    console.print(Panel.fit(f"pcap trace: [bold]{pcap}[/]\nopen it: {TSHARK_HINT.format(pcap=pcap)}\n"
+                            f"the journal: cardkit pos --journal {out / 'journal.sqlite'} journal\n"
+                            f"serve the card yourself: cardkit emulate {image}", title="done"))
+
+
+@contextmanager
+def _reader(card: object, image: Path, console: Console) -> Iterator[Reader]:
+    """pcscd + vpcd when installed (the card really is in a PC/SC reader), else in process."""
     if not vpcd_is_installed():
         console.print("[yellow]pcscd + vsmartcard-vpcd are not installed ('make test' installs them); "
-                      "running the same APDUs on the in-process reader instead[/]")
+                      "the card goes in the in-process reader instead[/]")
         from cardkit.readers import open_reader
 
-        _talk(open_reader(f"virtual:{image}"), pcap, console, protocol=None)
+        yield open_reader(f"virtual:{image}")
         return
     from cardkit.readers.pcsc import PcscReader
     from cardkit.readers.vpcd import VpcdServer
 
     with Pcscd() as daemon:
         origin = "started for this demo" if daemon.started_by_us else "already running"
-        server = VpcdServer(card, port=35963, image_path=image)
+        server = VpcdServer(card, port=35963, image_path=image)  # type: ignore[arg-type]
         thread = threading.Thread(target=server.serve_forever, name="vpcd-card", daemon=True)
         thread.start()
         try:
             reader = PcscReader(VPCD_READER)
             reader.wait_for_card(timeout=10)
             console.print(Panel.fit(f"pcscd {origin}; the card is in reader [bold]{VPCD_READER}[/]",
-                                    title="2. served through pcscd + vpcd"))
+                                    title="2. in a PC/SC reader (pcscd + vpcd)"))
             _independent_look(console)
-            _talk(reader, pcap, console, protocol="T1")
+            yield reader
         finally:
             server.stop()
             thread.join(timeout=5)
-    console.print(Panel.fit(f"pcap trace: [bold]{pcap}[/]\nopen it: {TSHARK_HINT.format(pcap=pcap)}\n"
-                            f"serve the card yourself: cardkit emulate {image}", title="done"))
 
 
 def _independent_look(console: Console) -> None:
@@ -86,19 +102,67 @@ def _independent_look(console: Console) -> None:
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise TransportError(f"opensc-tool failed: {exc}") from exc
     console.print(Panel.fit(f"$ opensc-tool --reader 0 --atr\n{run.stdout.strip() or run.stderr.strip()}",
-                            title="3. an independent PC/SC program sees it"))
+                            title="an independent PC/SC program sees it"))
 
 
-def _talk(reader: Reader, pcap: Path, console: Console, protocol: str | None) -> None:
-    console.rule("4. APDU trace through the reader")
-    text = TextTracer(console.print)
+def _pos_walk(reader: Reader, out: Path, pcap: Path, console: Console) -> None:
+    config = PosConfig.demo(journal=out / "journal.sqlite")
     capture = PcapTracer(pcap)
+    with Host(out / "host.sqlite") as host, Journal(config.journal) as journal:
+        host.seed_demo_accounts()
+        terminal = Terminal(config, journal, InProcessHostLink(host), pin_entry=lambda _request: DEMO_PIN)
+        try:
+            with reader.connect("T1" if reader.name == VPCD_READER else None) as conn:
+                channel = CardChannel(conn, trace=[capture])
+                tap = _step(console, "3. tap: a contactless sale", lambda: terminal.sale(
+                    channel, TAP_AMOUNT, contactless=True), f"{TAP_AMOUNT} CNY")
+                sale = _step(console, "4. insert: a contact sale with PIN, online to the host", lambda: terminal.sale(
+                    channel, SALE_AMOUNT), f"{SALE_AMOUNT} CNY, PIN {DEMO_PIN}")
+        finally:
+            capture.close()
+        for result in (tap, sale):
+            journal.mark_printed(result.entry.id)
+        _receipt(terminal, sale, out, console)
+        _journal(journal, console)
+
+
+def _step(console: Console, title: str, run: object, what: str) -> PosResult:
+    started = time.perf_counter()
+    result: PosResult = run()  # type: ignore[operator]
+    ms = (time.perf_counter() - started) * 1000
+    outcome = result.outcome
+    lines = [f"{what}: [{'green' if result.approved else 'red'}]"
+             f"{'APPROVED' if result.approved else 'DECLINED'}[/] — {result.reason}"]
+    if outcome is not None:
+        lines.append(f"{outcome.label} {outcome.aid.hex().upper()}  {outcome.masked_pan()}  "
+                     f"ODA {outcome.oda_method.name if outcome.oda_method else '-'}  "
+                     f"TVR {outcome.tvr.to_bytes().hex().upper()}")
+    entry = result.entry
+    lines.append(f"trace {entry.stan}  journal: {entry.status.value}  response {entry.response_code or '-'}  "
+                 f"auth {entry.auth_code or '-'}  card to journal in {ms:.0f} ms")
+    console.print(Panel.fit("\n".join(lines), title=title))
+    return result
+
+
+def _receipt(terminal: Terminal, sale: PosResult, out: Path, console: Console) -> None:
+    receipt = terminal.receipt(sale.entry, Copy.CUSTOMER)
+    console.rule("5. the customer receipt")
+    console.print(render_text(receipt, width=32), markup=False, highlight=False)
     try:
-        with reader.connect(protocol) as conn:
-            channel = CardChannel(conn, trace=[text, capture])
-            for title, cmd in DEMO_APDUS:
-                console.print(f"[bold cyan]# {title}[/]")
-                channel.transmit(cmd)
-    finally:
-        capture.close()
-        text.close()
+        (out / "receipt.png").write_bytes(render_png(receipt, width=32))
+        console.print(f"as a picture: {out / 'receipt.png'}")
+    except ReceiptError as exc:  # no Pillow or no CJK font: the text receipt is the receipt
+        console.print(f"[yellow]no PNG receipt: {exc}[/]")
+
+
+def _journal(journal: Journal, console: Console) -> None:
+    table = Table(title="6. the journal (SQLite, WAL: committed before each receipt)")
+    for col in ("trace", "kind", "amount", "card", "status", "code", "auth"):
+        table.add_column(col, justify="right" if col == "amount" else "left")
+    for e in journal.entries():
+        table.add_row(e.stan, e.kind, f"{Decimal(e.amount).scaleb(-2):.2f}", e.pan_masked, e.status.value,
+                      e.response_code or "", e.auth_code or "")
+    console.print(table)
+    totals = journal.totals()
+    console.print(f"batch {journal.current_batch()}: {totals.debit.count} debits, "
+                  f"{totals.debit.decimal():.2f} CNY")

@@ -21,6 +21,7 @@ from cardkit.readers import (
 )
 from cardkit.readers.pcsc import PcscReader
 from cardkit.readers.t0 import t0_only_atr
+from pos_sim.demo_card import make_demo_card
 
 from .cards import (
     EF_CONTENT,
@@ -190,12 +191,21 @@ def test_cli_apdu_without_a_card_is_one_clear_line(vpcd_reader: PcscReader):
 
 
 def test_demo_runs_end_to_end_through_pcscd(pcscd, vpcd_reader: PcscReader, tmp_path: Path):
-    """`make demo`'s main job: blank card → vpcd → opensc-tool and pyscard see it → trace + pcap."""
+    """`make demo`'s main job: demo card → vpcd → opensc-tool sees it → a tap and a PIN sale at the
+    POS against the embedded host → the receipt and the journal, and a pcap of every APDU."""
+    from pos_sim.journal import EntryStatus, Journal
+
     res = _cardkit("demo", "--out", str(tmp_path), timeout=120)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "the card is in reader Virtual PCD 00 00" in res.stdout
     assert "opensc-tool --reader 0 --atr" in res.stdout
-    assert make_card().atr.hex(":") in res.stdout  # opensc-tool printed our ATR
-    assert "instruction code not supported" in res.stdout
-    assert (tmp_path / "demo.pcap").stat().st_size > 100
+    assert make_demo_card().atr.hex(":") in res.stdout  # opensc-tool printed our ATR
+    assert "the card approved offline (TC, fDDA verified)" in res.stdout
+    assert "approved online (response code 00)" in res.stdout
+    assert "CARDHOLDER COPY" in res.stdout and "CNY 128.50" in res.stdout and "6228480000000000018" not in res.stdout
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        entries = journal.entries()
+    assert [(e.amount, e.status) for e in entries] == [(2500, EntryStatus.APPROVED), (12850, EntryStatus.APPROVED)]
+    assert all(e.receipt_printed for e in entries)
+    assert (tmp_path / "demo.pcap").stat().st_size > 1000
     vpcd_reader.wait_for_removal(timeout=10)  # the demo's card is gone before the next test

@@ -1,0 +1,25 @@
+"""`cardkit demo` without the PC/SC stack: the same POS walk on the in-process reader."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+import pos_sim.demo as demo
+from pos_sim.journal import EntryStatus, Journal
+
+
+def test_demo_without_pcscd_uses_the_in_process_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(demo, "vpcd_is_installed", lambda: False)
+    console = Console(record=True, width=100)
+    demo.run_demo(tmp_path, console)
+    out = console.export_text()
+    assert "in-process reader instead" in out and "approved online (response code 00)" in out
+    assert "CARDHOLDER COPY" in out and (tmp_path / "demo.pcap").stat().st_size > 1000
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        assert [e.status for e in journal.entries()] == [EntryStatus.APPROVED, EntryStatus.APPROVED]
+    demo.run_demo(tmp_path, console)  # a second run starts a fresh batch in the same folder
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        assert len(journal.entries()) == 2
