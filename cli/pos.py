@@ -251,11 +251,12 @@ def complete_cmd(ctx: click.Context, trace: str, amount: Decimal, reader_name: s
 @_json
 @click.pass_context
 def journal_cmd(ctx: click.Context, batch: int | None, csv_path: Path | None, as_json: bool) -> None:
-    """The journal: every transaction of a batch with its status, and the batch totals."""
-    from pos_sim.journal import Journal
+    """The journal: every transaction of a batch with its status, and the batch totals.
 
-    config = _config(ctx)
-    with Journal(config.journal) as journal:
+    Like every `pos` command it starts the terminal first, which reverses what a crash left in
+    flight and reprints receipts that never printed."""
+    with _terminal(ctx) as terminal:
+        journal = terminal.journal
         entries = journal.entries(batch)
         totals = journal.totals(batch)
         if csv_path is not None:
