@@ -28,7 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        cli.main(args=args, prog_name="cardkit", standalone_mode=False)
+        # without standalone mode click returns (not raises) the code of an Exit raised in a
+        # subcommand of a group, e.g. `pos sale` declining with 3
+        code = cli.main(args=args, prog_name="cardkit", standalone_mode=False)
     except click.exceptions.Abort:
         errors.print("aborted")
         return EXIT_INTERRUPTED
@@ -44,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         click.echo(f"error: {exc}", err=True)  # click, not rich: one line, never wrapped
         return EXIT_USER_ERROR
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

@@ -63,6 +63,7 @@ def _terminal(ctx: click.Context, pin: str | None = None) -> Iterator[Terminal]:
     host = None
     if config.host == "embedded":  # beside the journal, so a void finds the sale it voids
         host = Host(config.journal.with_name(config.journal.stem + "-host.sqlite"))
+        host.seed_demo_accounts()  # the accounts of `cardkit card new --demo` cards (docs/host.md)
     link = open_host_link(None if config.host == "embedded" else config.host, host)
     with Journal(config.journal) as journal:
         terminal = Terminal(config, journal, link, pin_entry=_pin_entry(pin) if pin is not None or
