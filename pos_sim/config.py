@@ -139,7 +139,9 @@ class PosConfig:
             try:
                 for key in CapkStore.load(base_dir / str(name)):
                     store.add(key)
-            except CardkitError as exc:
+            except OSError as exc:
+                raise ProfileError(f"capk.files: {name}: {exc.strerror}") from None
+            except (CardkitError, ValueError) as exc:
                 raise ProfileError(f"capk.files: {name}: {exc}") from None
         mid = _typed(m, "merchant.mid", str, base.mid)
         tid = _typed(t, "terminal.tid", str, base.tid)
