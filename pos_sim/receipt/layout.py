@@ -87,7 +87,7 @@ def wrap(text: str, width: int) -> list[str]:
         token = token.lstrip()
         while display_width(token.rstrip()) > width:  # a word longer than the line: break it
             cut, used = 0, 0
-            while used + char_width(token[cut]) <= width:
+            while used + char_width(token[cut]) <= width or cut == 0:  # cut == 0: a line holds one character
                 used += char_width(token[cut])
                 cut += 1
             lines.append(token[:cut])
@@ -156,8 +156,9 @@ def layout(receipt: Receipt, width: int = 32) -> list[Line]:
             out += pair("应答码 RESP CODE", r.response_code, width)
     out += rule
     out += _emv_lines(r, width)
-    if r.cvm is Cvm.SIGNATURE and r.approved:
-        out += [Line("")] + [Line(t) for t in wrap(r.cvm.value, width)] + [Line(""), Line("_" * width)]
+    if r.cvm is Cvm.SIGNATURE:  # a signature line, only where there is something to sign for
+        if r.approved:
+            out += [Line("")] + [Line(t) for t in wrap(r.cvm.value, width)] + [Line(""), Line("_" * width)]
     else:
         out += [Line(t) for t in wrap(r.cvm.value, width)]
     if r.approved and r.copy is Copy.MERCHANT:

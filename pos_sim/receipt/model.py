@@ -144,7 +144,8 @@ class Receipt:
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if isinstance(value, str):
+            # annotations are strings here (from __future__ import annotations)
+            if f.type == "str" or f.type == "str | None" and value is not None:
                 object.__setattr__(self, f.name, _clean_text(f.name, value))
         if not _MASKED_PAN.fullmatch(self.pan_masked):
             raise ReceiptError("pan_masked must show the first 6 and last 4 digits only, the middle as '*'")
