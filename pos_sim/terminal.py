@@ -29,6 +29,8 @@ from cardkit import tlv
 from cardkit.emv import Amount, Kernel, OnlineRequest, OnlineResponse, TransactionOutcome, to_minor_units
 from cardkit.emv.cvm import PinEntry
 from cardkit.emv.outcome import TransactionEnded, mask_pan
+from cardkit.emv.risk import get_data
+from cardkit.emv.tvr import Tvr
 from cardkit.errors import CardkitError, HostError, TransportError
 from cardkit.readers.channel import CardChannel
 from pos_sim.config import PosConfig
@@ -338,8 +340,14 @@ class Terminal:
 
         def online(request: OnlineRequest) -> OnlineResponse | None:
             card = dict(request.data)
+            icc = request.icc_data
+            if kind is EC_LOAD:  # the issuer's script sets the new balance: it needs the present one
+                balance = get_data(channel, 0x9F79)
+                if balance is None:
+                    raise PosError("the card has no electronic-cash balance (9F79) to load")
+                icc += tlv.build(0x9F79, balance)
             fields = self._fields(kind, request.amount, card, entry_mode="071" if request.contactless else "051",
-                                  icc_data=request.icc_data)
+                                  icc_data=icc)
             if request.pin_block is not None:
                 from cardkit.crypto.pin import encrypt_pin_block
 
@@ -395,6 +403,13 @@ class Terminal:
         reply = _storable(leg.reply)
         code = str(leg.reply.get("39", ""))
         rrn = str(leg.reply.get("37", "")) or None
+        script_failed = Tvr.SCRIPT_FAILED_AFTER_FINAL_GAC in outcome.tvr
+        if leg.host_approved and outcome.approved and kind is EC_LOAD and script_failed:
+            why = "the card refused the issuer's balance update"
+            self.journal.mark_reversal_pending(entry.id, why)
+            self.send_reversals()
+            return self._result(False, f"{why}; the load was reversed", self.journal.get(entry.id), outcome,
+                                summary, reversed=True)
         if leg.host_approved and not outcome.approved:
             self.journal.mark_reversal_pending(entry.id, f"the card declined after the host approved: {outcome.reason}")
             self.send_reversals()

@@ -18,7 +18,7 @@ from cardkit import tlv
 from cardkit.crypto.pin import decode_pin_block, decrypt_pin_block
 from cardkit.emv.outcome import mask_pan
 from cardkit.errors import CryptoError, TlvError
-from cardkit.issuer.authorization import make_arpc, verify_arqc
+from cardkit.issuer.authorization import IssuerScript, ScriptCommand, issuer_script, make_arpc, verify_arqc
 from cardkit.issuer.keys import IssuerKeys
 from pos_sim.host._errors import HostMessageError
 from pos_sim.host._ledger import Account, Ledger, PinCheck, Posting
@@ -200,6 +200,8 @@ class Issuer:
             return "13", 0, 0, None
         if kind is TxnType.PURCHASE and req.condition == COMPLETION_CONDITION:
             return self._completion(msg, req, account)
+        if kind is TxnType.EC_LOAD and (req.icc is None or len(req.icc.get(0x9F79, b"")) != 6):
+            return "30", 0, 0, None  # without the card's balance no script can load it: nothing is taken
         if kind in _DEBITS:
             if amount > account.txn_limit:
                 return "61", 0, 0, None
@@ -268,10 +270,26 @@ class Issuer:
                                                account.available_funds))
         if req.icc is not None and 0x9F26 in req.icc and code != "91":  # 91: the issuer did not see it
             try:
-                reply["55"] = tlv.build(0x91, make_arpc(self.keys, req.icc, code.encode("ascii")))
+                icc = tlv.build(0x91, make_arpc(self.keys, req.icc, code.encode("ascii")))
+                reply["55"] = icc
+                if code == "00" and req.txn_type is TxnType.EC_LOAD:
+                    reply["55"] = icc + self._ec_load_script(req)
             except CryptoError as exc:
                 log.info("no ARPC for TID %s STAN %s: %s", req.tid, req.stan, exc)
         return reply
+
+    def _ec_load_script(self, req: _Request) -> bytes:
+        """The electronic-cash load itself: a 72 script PUT DATA 9F79 = the card's balance (9F79 in
+        field 55) plus the amount, under the card's SMI session key (PBOC: the card checks its
+        limit 9F77 and refuses an update above it; the terminal then reverses)."""
+        assert req.icc is not None
+        present = req.icc.get(0x9F79)
+        if present is None or len(present) != 6 or not present.hex().isdigit():
+            raise CryptoError("an EC load needs the card's balance (9F79, n12) in field 55")
+        new = int(present.hex()) + req.amount
+        command = issuer_script(self.keys, req.icc, ScriptCommand.PUT_DATA, tag=0x9F79,
+                                value=bytes.fromhex(f"{new:012d}"))
+        return IssuerScript(command, 0x72).tlv()
 
     # ------------------------------------------------------------------------------- 0400
     def reverse(self, msg: Fields) -> Fields:

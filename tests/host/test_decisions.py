@@ -197,11 +197,20 @@ def test_void_and_refund(host: Host, link: InProcessHostLink, terminal: Terminal
     assert host.account(DEMO_PAN).balance == START - 5_000 + 4_000 + 700
 
 
-def test_electronic_cash_load_debits_the_account(host: Host, link: InProcessHostLink, terminal: Terminal,
-                                                debit_card: Card) -> None:
-    reply = link.exchange(terminal.financial(debit_card.arqc(20_000), proc="280000", pin="123456"))
-    assert reply["39"] == "00" and arpc_of(reply)[-2:] == b"00"
+def test_electronic_cash_load_debits_the_account_and_scripts_the_new_balance(
+        host: Host, link: InProcessHostLink, terminal: Terminal, debit_card: Card) -> None:
+    request = terminal.financial(debit_card.arqc(20_000), proc="280000", pin="123456")
+    without_balance = link.exchange(dict(request))
+    assert without_balance["39"] == "30" and host.account(DEMO_PAN).balance == START  # nothing taken
+    request = terminal.financial(debit_card.arqc(20_000), proc="280000", pin="123456")
+    request["55"] = bytes(request["55"]) + tlv.build(0x9F79, bytes.fromhex("000000050000"))  # 500.00 on the card
+    reply = link.exchange(request)
+    arpc = tlv.find(tlv.decode(bytes(reply["55"])), 0x91)
+    assert reply["39"] == "00" and arpc is not None and arpc.value[-2:] == b"00"
     assert host.account(DEMO_PAN).balance == START - 20_000
+    script = tlv.find(tlv.decode(bytes(reply["55"])), [0x72, 0x86])
+    assert script is not None and script.value[:4] == bytes.fromhex("84DA9F79")  # PUT DATA 9F79, CLA 84: SM
+    assert script.value[5:11] == bytes.fromhex("000000070000")  # 500.00 + 200.00
 
 
 def test_format_errors_and_unknown_requests(link: InProcessHostLink, host: Host, terminal: Terminal) -> None:

@@ -265,3 +265,67 @@ def test_the_balance_receipt_shows_the_balance(bench: Bench) -> None:
     result = bench.terminal.balance(bench.channel())
     receipt = bench.terminal.receipt(result.entry)
     assert receipt.balance == result.balance and receipt.kind == "balance"
+
+
+class Wire:
+    """Keeps the bytes of every message the terminal sends, as the TCP link would put them on the wire."""
+
+    def __init__(self, inner: InProcessHostLink) -> None:
+        self.inner = inner
+        self.sent: list[bytes] = []
+
+    def exchange(self, fields: dict[str, str | bytes]) -> dict[str, str | bytes]:
+        from pos_sim.host import encode_message
+
+        self.sent.append(encode_message(fields))
+        return self.inner.exchange(fields)
+
+
+def test_the_terminals_messages_decode_with_pyiso8583s_published_spec(bench: Bench) -> None:
+    """Independent of our codec: pyiso8583's own decoder with its published default spec."""
+    import iso8583
+    from iso8583.specs import default as published
+
+    wire = Wire(bench.link)
+    terminal = bench.new_terminal(wire)
+    bench.pad.pins = [None, DEMO_PIN]  # offline PIN bypassed: an online PIN block goes in field 52
+    sale = terminal.sale(bench.channel(), 1250)
+    terminal.void(bench.channel(), sale.entry.stan)
+    terminal.settle()
+    docs = [iso8583.decode(raw, published)[0] for raw in wire.sent]
+    assert [d["t"] for d in docs] == ["0200", "0200", "0500"]
+    first = docs[0]
+    assert (first["2"], first["3"], first["4"], first["49"]) == ("6228480000000000018", "000000", "000000001250", "156")
+    assert first["11"] == sale.entry.stan and first["41"] == bench.config.tid and first["42"] == bench.config.mid
+    assert first["22"] == "051" and len(first["52"]) == 16  # 8 bytes, hex: enciphered, never the clear block
+    icc = tlv.flatten(bytes.fromhex(first["55"]))
+    assert icc[b"\x9f\x02"] == bytes.fromhex("000000001250") and icc[b"\x9f\x27"] == b"\x80"  # the ARQC
+    void = docs[1]
+    assert void["3"] == "020000" and void["61"].startswith(sale.entry.stan)
+    assert docs[2]["76"] == "0000000000" and docs[2]["88"] == "0" * 16  # the sale was voided: nothing to settle
+
+
+def _ec_balance(bench: Bench) -> int:
+    from cardkit.emv.risk import get_data
+    from cardkit.emv.selection import select_command
+
+    channel = bench.channel()
+    channel.transmit(select_command(bytes.fromhex("A000000333010101")))
+    raw = get_data(channel, 0x9F79)
+    assert raw is not None
+    return int(raw.hex())
+
+
+def test_electronic_cash_top_up_raises_the_card_balance(bench: Bench) -> None:
+    before_card, before_account = _ec_balance(bench), bench.balance()
+    result = bench.terminal.ec_load(bench.channel(), 10_000)
+    assert result.approved, result.reason
+    assert result.outcome is not None and Tsi.SCRIPT_PROCESSING_PERFORMED in result.outcome.tsi
+    assert _ec_balance(bench) == before_card + 10_000 and bench.balance() == before_account - 10_000
+
+
+def test_a_top_up_over_the_card_limit_is_reversed(bench: Bench) -> None:
+    before_card, before_account = _ec_balance(bench), bench.balance()
+    result = bench.terminal.ec_load(bench.channel(), 60_000)  # 500.00 + 600.00 > the 1000.00 EC limit (9F77)
+    assert not result.approved and result.reversed and "refused" in result.reason
+    assert _ec_balance(bench) == before_card and bench.balance() == before_account
