@@ -95,6 +95,7 @@ PREAUTH = _Kind("preauth", MTI.AUTHORIZATION, "030000", 0x03)
 COMPLETION = _Kind("completion", MTI.FINANCIAL, "000000", 0x00)
 BALANCE = _Kind("balance", MTI.AUTHORIZATION, "310000", 0x31)
 EC_LOAD = _Kind("ec_load", MTI.FINANCIAL, "280000", 0x60)
+ADVICE = _Kind("sale", MTI.ADVICE, "000000", 0x00)  # an offline-approved sale told to the acquirer
 
 
 @dataclass
@@ -377,19 +378,8 @@ class Terminal:
         """Journal the outcome of a card transaction; reverse what the host approved and the card did not."""
         balance = _available_balance(leg.reply) if leg.reply is not None else None
         summary = outcome_summary(outcome, balance=balance)
-        if leg.entry is None:  # decided offline by the card and the terminal: no host message
-            entry = self.journal.begin(
-                kind=kind.name, amount=outcome.amount, stan=self.journal.next_stan(), request={},
-                pan_masked=outcome.masked_pan() if outcome.pan else "", scheme="UnionPay",
-                aid=outcome.aid.hex().upper(), label=outcome.label, currency=self.config.currency,
-            )
-            if outcome.approved:
-                entry = self.journal.approve(entry.id, response={}, auth_code="", response_code=outcome.response_code
-                                             or "Y1", rrn=None, outcome=summary)
-            else:
-                entry = self.journal.decline(entry.id, response=None, response_code=outcome.response_code or "",
-                                             outcome=summary, reason=outcome.reason)
-            return self._result(outcome.approved, outcome.reason, entry, outcome, summary)
+        if leg.entry is None:  # decided offline by the card and the terminal
+            return self._offline(kind, outcome, summary)
         entry = leg.entry
         if leg.lost:
             self.send_reversals()
@@ -423,6 +413,33 @@ class Terminal:
             entry = self.journal.decline(entry.id, response=reply, response_code=code, outcome=summary,
                                          reason=outcome.reason)
         return self._result(outcome.approved, outcome.reason, entry, outcome, summary)
+
+    def _offline(self, kind: _Kind, outcome: TransactionOutcome, summary: dict[str, Any]) -> PosResult:
+        """Journal an offline outcome at once; an offline-approved sale is then told to the
+        acquirer in a 0220 advice (best effort: the card has decided, so nothing is reversed; an
+        advice the host never got shows as an out-of-balance settlement, 95)."""
+        card = dict(outcome.data)
+        advice = self._fields(ADVICE, outcome.amount, card, entry_mode="071" if outcome.contactless else "051",
+                              icc_data=outcome.icc_data())
+        entry = self.journal.begin(
+            kind=kind.name, amount=outcome.amount, stan=str(advice["11"]),
+            request=advice if outcome.approved and kind is SALE else {},
+            pan_masked=outcome.masked_pan() if outcome.pan else "", scheme="UnionPay",
+            aid=outcome.aid.hex().upper(), label=outcome.label, currency=self.config.currency,
+        )
+        if not outcome.approved:
+            entry = self.journal.decline(entry.id, response=None, response_code=outcome.response_code or "",
+                                         outcome=summary, reason=outcome.reason)
+            return self._result(False, outcome.reason, entry, outcome, summary)
+        entry = self.journal.approve(entry.id, response={}, auth_code="", response_code=outcome.response_code or "Y1",
+                                     rrn=None, outcome=summary)
+        if kind is SALE:
+            try:
+                reply = self.host.exchange(advice)
+                log.info("advice of STAN %s answered %s", entry.stan, reply.get("39"))
+            except HostError as exc:
+                log.warning("advice of STAN %s not delivered (%s): settlement will be out of balance", entry.stan, exc)
+        return self._result(True, outcome.reason, entry, outcome, summary)
 
     def _without_card(self, kind: _Kind, fields: dict[str, str | bytes], amount: int, card: dict[int, bytes], *,
                       label: str, aid: str, original: JournalEntry | None) -> PosResult:

@@ -95,6 +95,7 @@ class Host:
         self._handlers: dict[str, Callable[[Fields], Fields]] = {
             MTI.AUTHORIZATION: self._issuer_request(self._issuer.authorize),
             MTI.FINANCIAL: self._issuer_request(self._issuer.authorize),
+            MTI.ADVICE: self._issuer.advise,
             MTI.REVERSAL: self._issuer_request(self._issuer.reverse),
             MTI.SETTLEMENT: self._settle,
             MTI.NETWORK: self._network,

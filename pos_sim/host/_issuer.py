@@ -291,6 +291,28 @@ class Issuer:
                                 value=bytes.fromhex(f"{new:012d}"))
         return IssuerScript(command, 0x72).tlv()
 
+    # ------------------------------------------------------------------------------- 0220
+    def advise(self, msg: Fields) -> Fields:
+        """0220: a card approved a sale offline (a TC, e.g. from electronic cash) and the terminal
+        tells the acquirer so it is settled. The card already decided, so the advice is recorded,
+        not judged: the TC is checked (a bad one is logged for the issuer's risk team, code 05
+        still acknowledges), the account balance is not touched (electronic cash was paid for when
+        it was loaded), and the amount counts in the batch's settlement totals. Duplicates: 94."""
+        req = _Request.of(msg)
+        now = self.clock()
+        with self.ledger.transaction():
+            if self.ledger.find(req.tid, req.stan, req.transmitted) is not None:
+                return self._answer(msg, req, "94", None, None)
+            code = "00" if self._arqc_ok(req) is not False else "05"
+            rrn = req.rrn or f"{now:%y}"[1] + f"{now:%j%H}" + req.stan
+            self.ledger.post(tid=req.tid, stan=req.stan, transmitted=req.transmitted, rrn=rrn, rrn_source="host",
+                             mti=req.mti, txn_type=req.txn_type.value, pan=None, amount=req.amount, response=code,
+                             batch=req.batch, settle="debit", state="posted", created=now.isoformat())
+        log.info("0220 TID %s STAN %s offline approval of %d recorded (%s)", req.tid, req.stan, req.amount, code)
+        reply = reply_to(msg, code)
+        reply["37"] = rrn
+        return reply
+
     # ------------------------------------------------------------------------------- 0400
     def reverse(self, msg: Fields) -> Fields:
         """Undo the original named by field 90 (and TID 41) exactly once; always 00 when there is

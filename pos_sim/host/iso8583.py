@@ -121,6 +121,7 @@ class MTI:
 
     AUTHORIZATION = "0100"
     FINANCIAL = "0200"
+    ADVICE = "0220"  # an offline approval told afterwards (electronic cash): posted, never refused
     REVERSAL = "0400"
     SETTLEMENT = "0500"
     NETWORK = "0800"

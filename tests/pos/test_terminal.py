@@ -84,7 +84,7 @@ def test_contactless_small_sale_is_approved_offline_from_electronic_cash(bench: 
     before = bench.balance()
     result = bench.terminal.sale(bench.channel(), 300, contactless=True)
     assert result.approved and result.outcome is not None and result.outcome.kind is OutcomeKind.APPROVED_OFFLINE
-    assert result.entry.status is EntryStatus.APPROVED and result.entry.request == {}  # no host message
+    assert result.entry.status is EntryStatus.APPROVED and result.entry.request["t"] == "0220"  # an advice, after
     assert bench.balance() == before  # electronic cash: the card's own balance paid
 
 
@@ -329,3 +329,20 @@ def test_a_top_up_over_the_card_limit_is_reversed(bench: Bench) -> None:
     result = bench.terminal.ec_load(bench.channel(), 60_000)  # 500.00 + 600.00 > the 1000.00 EC limit (9F77)
     assert not result.approved and result.reversed and "refused" in result.reason
     assert _ec_balance(bench) == before_card and bench.balance() == before_account
+
+
+def test_an_offline_tap_is_advised_and_the_batch_settles_in_balance(bench: Bench) -> None:
+    tap = bench.terminal.sale(bench.channel(), 300, contactless=True)
+    sale = bench.terminal.sale(bench.channel(), 1250)
+    assert tap.approved and sale.approved and tap.entry.request["t"] == "0220"
+    balanced, totals, code = bench.terminal.settle()
+    assert (balanced, code, totals.debits, totals.debits_amount) == (True, "00", 2, 1550)
+
+
+def test_an_advice_the_host_never_got_shows_at_settlement(bench: Bench) -> None:
+    bench.host.faults.offline = True
+    tap = bench.terminal.sale(bench.channel(), 300, contactless=True)
+    assert tap.approved  # the card decided: the sale stands
+    bench.host.faults.offline = False
+    balanced, _, code = bench.terminal.settle()
+    assert not balanced and code == "95"
