@@ -134,5 +134,5 @@ def render_png(receipt: Receipt, width: int = 32, *, scale: int = 2, font: str |
     points = [(x, height - (tooth if (x // tooth) % 2 else 0)) for x in range(0, image.width + tooth, tooth)]
     draw.polygon([(0, height), *points, (image.width, height)], fill=(236, 236, 236))
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.convert("L").save(out, format="PNG", optimize=True)  # thermal paper is grey scale: half the bytes
     return out.getvalue()
