@@ -42,10 +42,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TextIO
 
-from cardkit import tlv
-from cardkit.emv.masking import PAN_TAGS, masked_value
-from cardkit.emv.outcome import mask_pan
-from cardkit.errors import CardkitError, TlvError
+from cardkit.errors import CardkitError
+from pos_sim._redact import masked_pan, scrub_message, scrub_outcome
 
 __all__ = [
     "KINDS",
@@ -70,10 +68,6 @@ _SCHEMA_VERSION = 1
 _STAN_RE = re.compile(r"\d{6}")
 _CURRENCY_RE = re.compile(r"\d{3}")
 _CURRENCY_EXPONENT = {"392": 0, "410": 0, "048": 3, "414": 3}  # ISO 4217; everything else has 2
-_SECRET_FIELDS = frozenset({"52"})  # PIN block
-_PAN_FIELDS = frozenset({"2", "35", "36", "45"})  # PAN, track 2, track 3, track 1
-_SECRET_OUTCOME_KEYS = frozenset({"pin", "pin_block", "pinblock", "52", "99"})
-_PAN_OUTCOME_KEYS = frozenset({"pan", "5a", "57", "56", "9f6b"})
 
 
 class JournalError(CardkitError):
@@ -224,74 +218,15 @@ CREATE INDEX IF NOT EXISTS entries_rrn ON entries(rrn);
 """
 
 
+def _checked_outcome(outcome: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    try:
+        return scrub_outcome(outcome)
+    except ValueError as exc:
+        raise JournalError(str(exc)) from None
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def _mask_field(number: str, value: str) -> str:
-    if number == "2":
-        return mask_pan(value)
-    if number == "45":
-        return masked_value(0x56, value.encode("ascii", "replace"))
-    digits, sep, rest = value.upper().replace("=", "D").partition("D")
-    return mask_pan(digits) + ("=" + "*" * len(rest) if sep else "")
-
-
-def _strip_field55(value: str) -> str:
-    """Field 55 without any PAN-carrying tag (hex in, hex out); unparsable data is kept only when
-    it cannot hold a PAN tag, else dropped."""
-    try:
-        objs = tlv.decode(bytes.fromhex(value))
-    except (ValueError, TlvError):
-        log.warning("field 55 is not BER-TLV hex; not stored")
-        return ""
-    kept = [o for o in objs if int.from_bytes(tlv.tag_bytes(o.tag), "big") not in PAN_TAGS]
-    return tlv.encode(kept).hex().upper() if len(kept) != len(objs) else value
-
-
-def _scrub_message(message: Mapping[Any, Any] | None) -> dict[str, str] | None:
-    """An ISO 8583 message fit for disk: keys as field numbers, bytes as hex, no field 52, the PAN
-    masked. Never refuses: a terminal must be able to journal whatever it is about to send."""
-    if message is None:
-        return None
-    out: dict[str, str] = {}
-    for key, value in message.items():
-        number = str(key).lstrip("0") or "0"
-        if number in _SECRET_FIELDS:
-            continue
-        text = value.hex().upper() if isinstance(value, bytes | bytearray) else str(value)
-        if number in _PAN_FIELDS:
-            text = _mask_field(number, text)
-        elif number == "55":
-            text = _strip_field55(text)
-        out[str(key)] = text
-    return out
-
-
-def _scrub_outcome(outcome: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    if outcome is None:
-        return None
-    out: dict[str, Any] = {}
-    for key, value in outcome.items():
-        low = str(key).lower()
-        if low in _SECRET_OUTCOME_KEYS:
-            continue
-        if low in _PAN_OUTCOME_KEYS and isinstance(value, str):
-            value = mask_pan(value.upper().replace("=", "D").split("D", 1)[0].rstrip("F"))
-        out[str(key)] = value.hex().upper() if isinstance(value, bytes | bytearray) else value
-    try:
-        json.dumps(out)
-    except (TypeError, ValueError) as exc:
-        raise JournalError(f"the outcome summary must be JSON-able: {exc}") from None
-    return out
-
-
-def _masked_pan(pan_masked: str) -> str:
-    """The PAN as stored: already masked, or masked here (a full PAN never reaches the disk)."""
-    if sum(c.isdigit() for c in pan_masked) > 10 or (pan_masked.isdigit() and pan_masked):
-        log.warning("begin() was given an unmasked PAN; storing it masked")
-        return mask_pan(pan_masked)
-    return pan_masked
 
 
 class Journal:
@@ -426,8 +361,8 @@ class Journal:
                 " pan_masked, scheme, aid, label, request, original_id)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (int(self._meta("batch")), stan, kind, amount, currency, EntryStatus.PENDING.value, now,
-                 now, _masked_pan(pan_masked), scheme, aid.upper(), label,
-                 json.dumps(_scrub_message(request)), original_id),
+                 now, masked_pan(pan_masked), scheme, aid.upper(), label,
+                 json.dumps(scrub_message(request)), original_id),
             )
             entry_id = int(cur.lastrowid or 0)
         log.info("journal: %s #%d STAN %s pending", kind, entry_id, stan)
@@ -441,9 +376,9 @@ class Journal:
         original is no longer APPROVED (another void won), nothing changes and the void stays
         PENDING, to be reversed like any unanswered request."""
         with self._write():
-            entry = self._step(entry_id, "approve", response=json.dumps(_scrub_message(response)),
+            entry = self._step(entry_id, "approve", response=json.dumps(scrub_message(response)),
                                auth_code=auth_code, response_code=response_code, rrn=rrn,
-                               outcome=json.dumps(_scrub_outcome(outcome)))
+                               outcome=json.dumps(_checked_outcome(outcome)))
             if entry.kind == "void" and entry.original_id is not None:
                 self._step(entry.original_id, "void")
         return self.get(entry_id)
@@ -454,10 +389,10 @@ class Journal:
     ) -> JournalEntry:
         """PENDING -> DECLINED. ``reason`` (one human line for the receipt) is kept in the outcome
         summary as ``decline_reason`` unless the summary already has one."""
-        summary = dict(_scrub_outcome(outcome) or {})
+        summary = dict(_checked_outcome(outcome) or {})
         summary.setdefault("decline_reason", reason)
         with self._write():
-            self._step(entry_id, "decline", response=json.dumps(_scrub_message(response)),
+            self._step(entry_id, "decline", response=json.dumps(scrub_message(response)),
                        response_code=response_code, outcome=json.dumps(summary))
         return self.get(entry_id)
 
