@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
@@ -135,8 +135,7 @@ class Issuer:
         now = self.clock()
         arqc_ok = self._arqc_ok(req)
         with self.ledger.transaction():
-            dup = self.ledger.find(req.tid, req.stan, req.transmitted) or (
-                self.ledger.find_rrn(req.tid, req.rrn) if req.rrn else None)
+            dup = self.ledger.find_duplicate(req.tid, req.stan, req.transmitted, req.rrn)
             if dup is not None:
                 log.info("%s TID %s STAN %s: duplicate of #%d", req.mti, req.tid, req.stan, dup.id)
                 return self._answer(msg, req, "94", None, None)
@@ -158,7 +157,8 @@ class Issuer:
                 created=now.isoformat(), auth=approved)
             if approved and original is not None and req.txn_type is not TxnType.REFUND:
                 self.ledger.set_state(original.id, "voided" if req.txn_type is TxnType.VOID else "completed")
-            after = self.ledger.account(req.pan) if account else None
+            after = replace(account, balance=account.balance + posting.effect,
+                            held=account.held + posting.hold) if account else None
         log.info("%s %s TID %s STAN %s %s amount %d -> %s", req.mti, req.txn_type.name, req.tid, req.stan,
                  mask_pan(req.pan), req.amount, code)
         reply = self._answer(msg, req, code, posting, after)

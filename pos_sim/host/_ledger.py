@@ -229,13 +229,14 @@ class Ledger:
     def check_pin(self, pan: str, pin: str | None) -> str:
         """Compare ``pin`` (None = undecipherable block: wrong) and move the try counter."""
         with self.transaction():
-            row = self._db.execute("SELECT pin_salt, pin_verifier, pin_tries_left FROM accounts WHERE pan = ?",
-                                   (pan,)).fetchone()
+            row = self._db.execute("SELECT pin_salt, pin_verifier, pin_tries_left, pin_tries_max FROM accounts "
+                                   "WHERE pan = ?", (pan,)).fetchone()
             if row is None or row[2] <= 0:
                 return PinCheck.BLOCKED
-            salt, verifier, left = row
+            salt, verifier, left, most = row
             if pin is not None and hmac.compare_digest(self._verifier(salt, pan, pin), verifier):
-                self._db.execute("UPDATE accounts SET pin_tries_left = pin_tries_max WHERE pan = ?", (pan,))
+                if left != most:
+                    self._db.execute("UPDATE accounts SET pin_tries_left = pin_tries_max WHERE pan = ?", (pan,))
                 return PinCheck.OK
             self._db.execute("UPDATE accounts SET pin_tries_left = ? WHERE pan = ?", (left - 1, pan))
             return PinCheck.BLOCKED if left - 1 <= 0 else PinCheck.WRONG
@@ -250,9 +251,13 @@ class Ledger:
         with self._lock:
             return self._one("tid = ? AND stan = ? AND transmitted = ?", (tid, stan, transmitted))
 
-    def find_rrn(self, tid: str, rrn: str) -> Posting | None:
+    def find_duplicate(self, tid: str, stan: str, transmitted: str, rrn: str | None) -> Posting | None:
+        """A transaction with the same TID + STAN + transmission date-time, or TID + terminal RRN."""
         with self._lock:
-            return self._one("tid = ? AND rrn = ? AND rrn_source = 'terminal'", (tid, rrn))
+            if rrn is None:
+                return self._one("tid = ? AND stan = ? AND transmitted = ?", (tid, stan, transmitted))
+            return self._one("(tid = ? AND stan = ? AND transmitted = ?) OR "
+                             "(tid = ? AND rrn = ? AND rrn_source = 'terminal')", (tid, stan, transmitted, tid, rrn))
 
     def find_preauth(self, pan: str, auth_code: str) -> Posting | None:
         with self._lock:
@@ -269,18 +274,16 @@ class Ledger:
              batch: str, settle: str | None = None, state: str, original_id: int | None = None,
              created: str, auth: bool = False) -> Posting:
         """Record one request's outcome and apply ``effect``/``hold`` to the account. ``auth``:
-        give it an authorization code (six digits from the row id)."""
+        give it an authorization code (six digits of the row id, chosen in the same statement)."""
         with self.transaction():
-            cur = self._db.execute(
-                "INSERT INTO transactions (tid, stan, transmitted, rrn, rrn_source, mti, txn_type, pan, amount, "
-                "effect, hold, response, batch, settle, state, original_id, created) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (tid, stan, transmitted, rrn, rrn_source, mti, txn_type, pan, amount, effect, hold, response,
-                 batch, settle, state, original_id, created))
-            row_id = int(cur.lastrowid or 0)
-            auth_code = f"{row_id % 1_000_000:06d}" if auth else ""
-            if auth:
-                self._db.execute("UPDATE transactions SET auth_code = ? WHERE id = ?", (auth_code, row_id))
+            row_id, auth_code = self._db.execute(
+                "INSERT INTO transactions (id, auth_code, tid, stan, transmitted, rrn, rrn_source, mti, txn_type, "
+                "pan, amount, effect, hold, response, batch, settle, state, original_id, created) "
+                "SELECT next, CASE WHEN ? THEN printf('%06d', next % 1000000) ELSE '' END, "
+                "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
+                "FROM (SELECT COALESCE(MAX(id), 0) + 1 AS next FROM transactions) RETURNING id, auth_code",
+                (auth, tid, stan, transmitted, rrn, rrn_source, mti, txn_type, pan, amount, effect, hold, response,
+                 batch, settle, state, original_id, created)).fetchone()
             if pan is not None and (effect or hold):
                 self._db.execute("UPDATE accounts SET balance = balance + ?, held = held + ? WHERE pan = ?",
                                  (effect, hold, pan))

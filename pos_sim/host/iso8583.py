@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 import re
 import struct
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,8 +111,14 @@ SPEC: Mapping[str, Mapping[str, Any]] = {"h": {"data_enc": "ascii", "len_enc": "
                                               "max_len": 0, "desc": "Message header (none)"},
                                         **{f.number: f.pyiso8583() for f in _FIELD_LIST}}
 _BINARY = frozenset(f.number for f in _FIELD_LIST if f.binary)
-_CHARSET = {"n": re.compile(r"[0-9]*"), "an": re.compile(r"[A-Za-z0-9 ]*"), "ans": re.compile(r"[ -~]*"),
-            "z": re.compile(r"[0-9=D]*")}
+_Z = re.compile(r"[0-9=D]*")
+#: Is ``value`` made of the characters of ISO type n / an / ans / z? (str methods: ~10x a regex)
+_CHARSET: Mapping[str, Callable[[str], bool]] = {
+    "n": lambda v: v.isascii() and (v.isdigit() or not v),
+    "an": lambda v: v.isascii() and (v.replace(" ", "").isalnum() or not v.strip()),
+    "ans": lambda v: v.isascii() and v.isprintable(),
+    "z": lambda v: _Z.fullmatch(v) is not None,
+}
 
 
 
@@ -163,26 +169,33 @@ def response_mti(mti: str) -> str:
 
 
 def _check(number: str, value: object) -> str:
-    """The value as pyiso8583 takes it (hex for binary), or HostMessageError naming the field."""
-    spec = FIELDS.get(number)
-    if spec is None:
+    """The value as pyiso8583 takes it (hex for binary), or HostMessageError naming the field.
+
+    On every field of every message sent, so it reads a precomputed rule instead of the Field."""
+    rule = _RULES.get(number)
+    if rule is None:
         raise HostMessageError(f"field {number} is not in the cardkit host layout")
-    if spec.binary:
+    charset, length, variable = rule
+    if charset is None:
         if not isinstance(value, bytes | bytearray):
-            raise HostMessageError(f"field {number} ({spec.name}) must be bytes")
-        size = len(value)
-        text = bytes(value).hex().upper()
+            raise HostMessageError(f"field {number} ({FIELDS[number].name}) must be bytes")
+        text = value.hex()
     else:
         if not isinstance(value, str):
-            raise HostMessageError(f"field {number} ({spec.name}) must be str")
-        if not _CHARSET[spec.iso_type].fullmatch(value):
-            raise HostMessageError(f"field {number} ({spec.name}) has characters outside ISO type {spec.iso_type}")
-        size = len(value)
+            raise HostMessageError(f"field {number} ({FIELDS[number].name}) must be str")
+        if not charset(value):
+            raise HostMessageError(f"field {number} ({FIELDS[number].name}) has characters outside ISO type "
+                                   f"{FIELDS[number].iso_type}")
         text = value
-    if size > spec.length if spec.prefix else size != spec.length:
-        kind = "at most" if spec.prefix else "exactly"
-        raise HostMessageError(f"field {number} ({spec.name}) must be {kind} {spec.length} long, not {size}")
+    if len(value) > length if variable else len(value) != length:
+        kind = "at most" if variable else "exactly"
+        raise HostMessageError(f"field {number} ({FIELDS[number].name}) must be {kind} {length} long, "
+                               f"not {len(value)}")
     return text
+
+
+_RULES: Mapping[str, tuple[Callable[[str], bool] | None, int, bool]] = {
+    f.number: (None if f.binary else _CHARSET[f.iso_type], f.length, bool(f.prefix)) for f in _FIELD_LIST}
 
 
 def encode_message(fields: Mapping[str, str | bytes]) -> bytes:
@@ -214,11 +227,14 @@ def decode_message(raw: bytes) -> Fields:
     except KeyError as exc:
         raise HostMessageError(f"field {exc.args[0]} is not in the cardkit host layout") from None
     out: Fields = {}
-    for number, value in doc.items():
-        if number in ("p", "1", "h"):
-            continue
-        out[number] = bytes.fromhex(value) if number in _BINARY else value
-        _check(number, out[number])
+    for number, value in doc.items():  # pyiso8583 checked the lengths; the characters are ours to check
+        if number in _BINARY:
+            if number not in ("p", "1"):
+                out[number] = bytes.fromhex(value)
+        elif number != "h":
+            if not _CHARSET[FIELDS[number].iso_type](value):
+                raise HostMessageError(f"field {number} has characters outside ISO type {FIELDS[number].iso_type}")
+            out[number] = value
     return out
 
 
