@@ -107,3 +107,18 @@ def test_open_host_link() -> None:
     assert isinstance(open_host_link("embedded"), InProcessHostLink)
     with pytest.raises(Exception, match="tcp://HOST:PORT"):
         open_host_link("http://example.org")
+
+
+def test_an_offline_approval_advised_is_counted_not_judged(host: Host, link: InProcessHostLink,
+                                                           terminal: Terminal) -> None:
+    from cardkit.emv import OutcomeKind
+
+    card = Card()
+    tap = card.kernel.run(300, contactless=True)  # electronic cash, offline: a TC
+    assert tap.kind is OutcomeKind.APPROVED_OFFLINE
+    advice = terminal.financial(amount=300, mti="0220", **{"22": "071", "23": "001", "55": tap.icc_data()})
+    reply = link.exchange(advice)
+    assert (reply["t"], reply["39"]) == ("0230", "00")
+    assert link.exchange(advice)["39"] == "94"
+    assert host.account(DEMO_PAN).balance == START  # electronic cash was paid for when loaded
+    assert link.exchange(terminal.settlement(1, 300))["39"] == "00"
