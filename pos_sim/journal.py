@@ -59,8 +59,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: The transaction kinds a journal entry (and a receipt) can be.
-KINDS: tuple[str, ...] = ("sale", "refund", "void", "preauth", "completion", "balance", "ec_load")
-_DEBIT_KINDS = frozenset({"sale", "completion"})
+KINDS: tuple[str, ...] = ("sale", "refund", "void", "preauth", "completion", "balance", "ec_load", "fare",
+                          "purse_load")
+# what the merchant collects: the host's 0500 counts EC loads (and purse top-ups) as debits too
+_DEBIT_KINDS = frozenset({"sale", "completion", "ec_load", "fare", "purse_load"})
 _CREDIT_KINDS = frozenset({"refund"})
 
 _SCHEMA_NAME = "cardkit-journal"

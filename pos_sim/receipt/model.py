@@ -34,6 +34,8 @@ KIND_LABELS: dict[str, str] = {
     "completion": "预授权完成 COMPLETION",
     "balance": "余额查询 BALANCE",
     "ec_load": "圈存 EC LOAD",
+    "fare": "乘车 FARE",
+    "purse_load": "充值 TOP-UP",
 }
 assert set(KIND_LABELS) == set(KINDS), "a journal kind without a receipt label"
 

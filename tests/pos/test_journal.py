@@ -335,6 +335,7 @@ def test_csv_export_parses_back(journal: Journal, tmp_path: Path) -> None:
 def test_entry_fields_are_json_friendly(journal: Journal) -> None:
     e = approve(journal, begin(journal))
     json.dumps(dict(e.request)), json.dumps(dict(e.response or {})), json.dumps(dict(e.outcome or {}))
-    assert set(KINDS) == {"sale", "refund", "void", "preauth", "completion", "balance", "ec_load"}
+    assert set(KINDS) == {"sale", "refund", "void", "preauth", "completion", "balance", "ec_load", "fare",
+                          "purse_load"}
     assert e.created <= e.updated and e.created.tzinfo is not None
     os.fspath(journal.path)

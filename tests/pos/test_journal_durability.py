@@ -229,7 +229,7 @@ class JournalMachine(RuleBasedStateMachine):
         debit, credit = Total(), Total()
         for entry_id, (kind, amount, _, b, _) in self.info.items():
             if b == batch and self.status[entry_id] is EntryStatus.APPROVED:
-                if kind in ("sale", "completion"):
+                if kind in ("sale", "completion", "ec_load"):  # what the host's 0500 counts as debits
                     debit += Total(1, amount)
                 elif kind == "refund":
                     credit += Total(1, amount)

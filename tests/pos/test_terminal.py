@@ -322,6 +322,8 @@ def test_electronic_cash_top_up_raises_the_card_balance(bench: Bench) -> None:
     assert result.approved, result.reason
     assert result.outcome is not None and Tsi.SCRIPT_PROCESSING_PERFORMED in result.outcome.tsi
     assert _ec_balance(bench) == before_card + 10_000 and bench.balance() == before_account - 10_000
+    balanced, totals, code = bench.terminal.settle()  # the host counts an EC load as a debit: so do we
+    assert balanced and code == "00" and totals.debits_amount == 10_000
 
 
 def test_a_top_up_over_the_card_limit_is_reversed(bench: Bench) -> None:
