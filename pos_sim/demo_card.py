@@ -11,15 +11,26 @@ from datetime import date
 
 from applets.bank import install_bank
 from applets.runtime import SimulatedCard, new_blank_card
+from applets.transit import install_transit
 from cardkit.issuer import CREDIT_AID, DEBIT_AID, BankAccount, BankProduct, IssuerKeys, prepare_bank_dgis
-from cardkit.issuer.demo_keys import DEMO_PAN, demo_issuer
+from cardkit.issuer.demo_keys import DEMO_PAN, DEMO_PURSE_MLK, DEMO_PURSE_MPK, DEMO_PURSE_MTK, demo_issuer
+from cardkit.issuer.transit_data import TransitAccount, prepare_transit
 
-__all__ = ["DEMO_CREDIT_PAN", "DEMO_HOLDER", "DEMO_PIN", "demo_accounts", "make_demo_card"]
+__all__ = [
+    "DEMO_CREDIT_PAN",
+    "DEMO_HOLDER",
+    "DEMO_PIN",
+    "DEMO_TRANSIT_SERIAL",
+    "demo_accounts",
+    "demo_transit_account",
+    "make_demo_card",
+]
 
 DEMO_HOLDER = "ZHANG/SAN"
 DEMO_PIN = "123456"
 DEMO_CREDIT_PAN = "6228480000000000026"
 DEMO_SERIAL = "8986000000000000018"
+DEMO_TRANSIT_SERIAL = "31000000000000000018"  # 20 digits; the last 16 diversify the purse keys
 
 
 def demo_accounts(today: date | None = None) -> tuple[BankAccount, BankAccount]:
@@ -31,6 +42,13 @@ def demo_accounts(today: date | None = None) -> tuple[BankAccount, BankAccount]:
     return debit, replace(debit, pan=DEMO_CREDIT_PAN, ec_balance=0)
 
 
+def demo_transit_account(today: date | None = None) -> TransitAccount:
+    """The demo transit purse: 50.00 CNY on it, at most 1000.00, valid like the bank accounts."""
+    today = today or date.today()
+    return TransitAccount(DEMO_TRANSIT_SERIAL, DEMO_HOLDER, "110101199003070000", date(today.year - 1, 1, 1),
+                          date(today.year + 4, 12, 31), initial_balance=5_000, max_balance=100_000)
+
+
 def make_demo_card(
     *,
     issuer: IssuerKeys | None = None,
@@ -38,7 +56,8 @@ def make_demo_card(
     products: tuple[BankProduct, ...] | None = None,
     serial: str = DEMO_SERIAL,
 ) -> SimulatedCard:
-    """A blank card with the bank debit (priority 1) and credit (priority 2) applications.
+    """A blank card with the bank debit (priority 1) and credit (priority 2) applications, and the
+    transit purse (:data:`DEMO_TRANSIT_SERIAL`, 50.00 CNY, from the demo purse master keys).
 
     ``accounts`` and ``products`` replace the demo ones pairwise (tests use them to make an
     expired card, a card with other limits ...).
@@ -55,4 +74,6 @@ def make_demo_card(
         {product.aid: prepare_bank_dgis(account, issuer, product=product) for account, product in zip(
             accounts, products, strict=True)},
     )
+    install_transit(card, prepare_transit(demo_transit_account(), mlk=DEMO_PURSE_MLK, mpk=DEMO_PURSE_MPK,
+                                          mtk=DEMO_PURSE_MTK))
     return card

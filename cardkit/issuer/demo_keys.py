@@ -22,6 +22,9 @@ __all__ = [
     "DEMO_IMK_SMC",
     "DEMO_IMK_SMI",
     "DEMO_PAN",
+    "DEMO_PURSE_MLK",
+    "DEMO_PURSE_MPK",
+    "DEMO_PURSE_MTK",
     "DEMO_RID",
     "DEMO_ZPK",
     "demo_capk",
@@ -39,6 +42,13 @@ DEMO_IMK_SMC = bytes.fromhex("FEDCBA98765432100123456789ABCDEF")
 # Zone PIN key shared by the demo terminal and the demo host (online PIN blocks, ISO 9564 format 0
 # enciphered with 3DES-ECB). Published like the rest: a PIN block under it is readable by anyone.
 DEMO_ZPK = bytes.fromhex("0E1F2C3D4A5B68798697A4B5C2D3E0F1")
+
+# Purse (transit) issuer master keys, 16 bytes each: load (MLK), purchase (MPK), TAC (MTK). TEST
+# keys: each card's DLK/DPK/DTK is diversified from them by its serial (cardkit.crypto.purse), and
+# the demo PSAM and host hold these masters, so anyone can load or forge a demo purse.
+DEMO_PURSE_MLK = bytes.fromhex("4C4B4C4B4C4B4C4B0000000000000001")
+DEMO_PURSE_MPK = bytes.fromhex("504B504B504B504B0000000000000002")
+DEMO_PURSE_MTK = bytes.fromhex("544B544B544B544B0000000000000003")
 
 DEMO_ISSUER_ID = "622848"  # the BIN the demo issuer certificate is valid for
 DEMO_PAN = "6228480000000000018"  # Luhn-valid demo card number under that BIN
