@@ -39,7 +39,7 @@ from pos_sim.host.iso8583 import COMPLETION_CONDITION, MTI, OriginalData, Origin
 from pos_sim.journal import EntryStatus, Journal, JournalEntry
 from pos_sim.receipt import Copy, Merchant, Receipt, outcome_summary, receipt_from_entry
 
-__all__ = ["PosError", "PosResult", "Terminal"]
+__all__ = ["PosError", "PosResult", "Terminal", "storable"]
 
 log = logging.getLogger(__name__)
 
@@ -390,7 +390,7 @@ class Terminal:
             entry = self.journal.decline(entry.id, response=None, response_code="91", outcome=summary,
                                          reason=f"host unavailable ({leg.unavailable})")
             return self._result(False, f"host unavailable: {outcome.reason}", entry, outcome, summary)
-        reply = _storable(leg.reply)
+        reply = storable(leg.reply)
         code = str(leg.reply.get("39", ""))
         rrn = str(leg.reply.get("37", "")) or None
         script_failed = Tvr.SCRIPT_FAILED_AFTER_FINAL_GAC in outcome.tvr
@@ -466,14 +466,14 @@ class Terminal:
             return self._result(False, "host unavailable", entry, None, summary)
         code = str(leg.reply.get("39", ""))
         if code in APPROVED:
-            entry = self.journal.approve(entry.id, response=_storable(leg.reply),
+            entry = self.journal.approve(entry.id, response=storable(leg.reply),
                                          auth_code=str(leg.reply.get("38", "")), response_code=code,
                                          rrn=str(leg.reply.get("37", "")) or None, outcome=summary)
             return self._result(True, f"approved ({code})", entry, None, summary)
         from pos_sim.host.iso8583 import RESPONSE_CODES
 
         reason = f"declined by the host ({code} {RESPONSE_CODES.get(code, 'unknown')})"
-        entry = self.journal.decline(entry.id, response=_storable(leg.reply), response_code=code, outcome=summary,
+        entry = self.journal.decline(entry.id, response=storable(leg.reply), response_code=code, outcome=summary,
                                      reason=reason)
         return self._result(False, reason, entry, None, summary)
 
@@ -513,6 +513,6 @@ def _available_balance(reply: dict[str, str | bytes]) -> int | None:
     return amounts[0].amount if amounts else None
 
 
-def _storable(fields: dict[str, str | bytes]) -> dict[str, str]:
+def storable(fields: dict[str, str | bytes]) -> dict[str, str]:
     """A message as the journal keeps it (hex for binary fields); the journal scrubs PAN data."""
     return {k: v.hex().upper() if isinstance(v, bytes) else v for k, v in fields.items()}
