@@ -18,6 +18,7 @@ from cli.emv import EXIT_NOT_APPROVED, _pin_entry, parse_amount
 
 if TYPE_CHECKING:
     from pos_sim.config import PosConfig
+    from pos_sim.host import Host, HostLink
     from pos_sim.journal import JournalEntry
     from pos_sim.terminal import PosResult, Terminal
 
@@ -51,20 +52,27 @@ def _config(ctx: click.Context) -> PosConfig:
     return config
 
 
+def host_link(config: PosConfig) -> tuple[HostLink, Host | None]:
+    """The configuration's host: a TCP link, or the embedded host with its ledger beside the
+    journal (so a void finds the sale it voids) knowing the demo cards' accounts (docs/host.md)."""
+    from pos_sim.host import Host, open_host_link
+
+    if config.host != "embedded":
+        return open_host_link(config.host), None
+    host = Host(config.journal.with_name(config.journal.stem + "-host.sqlite"))
+    host.seed_demo_accounts()
+    return open_host_link(None, host), host
+
+
 @contextmanager
 def _terminal(ctx: click.Context, pin: str | None = None) -> Iterator[Terminal]:
     """The terminal with its journal and host link; at start it reverses what a crash left in
     flight and reprints receipts that never printed (docs/pos.md)."""
-    from pos_sim.host import Host, open_host_link
     from pos_sim.journal import Journal
     from pos_sim.terminal import Terminal
 
     config = _config(ctx)
-    host = None
-    if config.host == "embedded":  # beside the journal, so a void finds the sale it voids
-        host = Host(config.journal.with_name(config.journal.stem + "-host.sqlite"))
-        host.seed_demo_accounts()  # the accounts of `cardkit card new --demo` cards (docs/host.md)
-    link = open_host_link(None if config.host == "embedded" else config.host, host)
+    link, host = host_link(config)
     with Journal(config.journal) as journal:
         terminal = Terminal(config, journal, link, pin_entry=_pin_entry(pin) if pin is not None or
                             sys.stdin.isatty() else None)
