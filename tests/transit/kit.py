@@ -58,6 +58,7 @@ def fixed_random(value: bytes = RANDOM) -> Callable[[int], bytes]:
 def make_card(dgis: dict[int, bytes] | None = None, random: Callable[[int], bytes] | None = None) -> SimulatedCard:
     card = new_blank_card(serial="8986000000000000018")
     install_transit(card, dgis if dgis is not None else make_dgis(), random=random or fixed_random())
+    card.strict = True  # an exception in the applet fails the test instead of becoming 6F00
     card.power_on()
     return card
 

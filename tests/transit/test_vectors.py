@@ -76,4 +76,4 @@ def test_public_trace_debit_answer_layout() -> None:
 def test_constants_match_the_regression_inputs() -> None:
     assert (TERMINAL.hex(), DATE.hex(), TIME.hex()) == ("112233445566", "20230308", "112233")
     assert init_apdu(0x01, 100) == apdu(0x80, 0x50, 0x01, 0x02, bytes.fromhex("0100000064112233445566"), 0x0F)
-    assert TransactionType.CAPP_PURCHASE == 0x09
+    assert int(TransactionType.CAPP_PURCHASE) == 0x09
