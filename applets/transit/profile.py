@@ -154,8 +154,3 @@ def parse_dgis(dgis: Mapping[int, bytes]) -> Profile:
         dtk=keys[2 * _KEY:],
     )
 
-
-def kcvs_of(keys: bytes, algorithm: PurseAlgorithm) -> bytes:
-    """The DGI 9000 value for a DGI 8000 value (data preparation and tests use it)."""
-    name = "SM4" if algorithm is PurseAlgorithm.SM4 else "3DES"
-    return b"".join(kcv(keys[i:i + _KEY], _KCV, algorithm=name) for i in range(0, len(keys), _KEY))
