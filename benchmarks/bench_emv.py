@@ -19,36 +19,19 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
-import sys
-import tempfile
-import textwrap
 import time
 from pathlib import Path
 
+from _served import card_via_pcscd
 from _svg import bar_chart  # benchmarks/ is on sys.path when run as a script
 
-from applets.runtime import save_card
 from cardkit.crypto.oda import CapkStore
 from cardkit.emv import Kernel, TerminalConfig
-from cardkit.errors import NoCardError
 from cardkit.issuer.demo_keys import demo_capk, demo_issuer
 from cardkit.readers import CardChannel, VirtualReader
 from cardkit.readers.base import Connection
-from cardkit.readers.pcsc import PcscReader
-from cardkit.readers.pcscd import Pcscd
 from pos_sim.demo_card import DEMO_PIN, make_demo_card
 from pos_sim.issuer_standin import IssuerStandIn
-
-READER = "Virtual PCD 00 00"
-SERVE = textwrap.dedent("""
-    import signal, sys
-    from applets.runtime import load_card
-    from cardkit.readers.vpcd import VpcdServer
-    server = VpcdServer(load_card(sys.argv[1]))
-    signal.signal(signal.SIGTERM, lambda *_: server.stop(timeout=0))
-    server.serve_forever()
-""")
 
 
 def measure(conn: Connection, n: int, contactless: bool) -> dict[str, float]:
@@ -75,37 +58,10 @@ def measure(conn: Connection, n: int, contactless: bool) -> dict[str, float]:
             "card_ms": statistics.median(card_ms), "apdus": statistics.median(apdus)}
 
 
-def wait_for(reader: PcscReader, card: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            reader.wait_for_card(timeout=0.5)
-            return
-        except NoCardError:
-            if card.poll() is not None or time.monotonic() > deadline:
-                raise
-
-
 def through_pcscd(n: int) -> dict[str, dict[str, float]]:
-    out: dict[str, dict[str, float]] = {}
-    with tempfile.TemporaryDirectory() as tmp, Pcscd(Path(tmp) / "pcscd.log") as daemon:
-        print(f"pcscd: {'started for this run' if daemon.started_by_us else 'already running'}")
-        image = Path(tmp) / "demo.card"
-        save_card(make_demo_card(), image)
-        reader = PcscReader(READER)
-        reader.wait_for_removal(timeout=10)
-        card = subprocess.Popen([sys.executable, "-c", SERVE, str(image)])
-        try:
-            wait_for(reader, card)
-            with reader.connect() as conn:
-                for name, contactless in (("contactless", True), ("contact", False)):
-                    out[name] = measure(conn, n, contactless)
-        finally:
-            card.terminate()
-            card.wait(10)
-            reader.wait_for_removal(timeout=10)
-            reader.close()
-    return out
+    with card_via_pcscd(make_demo_card()) as conn:
+        return {name: measure(conn, n, contactless)
+                for name, contactless in (("contactless", True), ("contact", False))}
 
 
 def show(name: str, row: dict[str, float]) -> None:

@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from _served import pcscd_running, served
 from _svg import bar_chart  # benchmarks/ is on sys.path when run as a script
-from bench_emv import READER, SERVE, wait_for
 
 from applets.runtime import save_card
 from cardkit.crypto.oda import CapkStore
@@ -32,8 +30,6 @@ from cardkit.emv import Kernel, TerminalConfig
 from cardkit.issuer.demo_keys import demo_capk, demo_issuer
 from cardkit.readers import CardChannel, VirtualReader
 from cardkit.readers.base import Connection
-from cardkit.readers.pcsc import PcscReader
-from cardkit.readers.pcscd import Pcscd
 from pos_sim.config import PosConfig
 from pos_sim.demo_card import DEMO_PIN, make_demo_card
 from pos_sim.host import Host, InProcessHostLink
@@ -97,22 +93,11 @@ def in_process(n: int) -> tuple[dict[str, float], dict[str, float]]:
 
 
 def through_pcscd(n: int) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as tmp, Pcscd(Path(tmp) / "pcscd.log") as daemon:
-        print(f"pcscd: {'started for this run' if daemon.started_by_us else 'already running'}")
-        image = Path(tmp) / "demo.card"
+    with pcscd_running() as folder:
+        image = folder / "demo.card"
         save_card(make_demo_card(), image)
-        reader = PcscReader(READER)
-        reader.wait_for_removal(timeout=10)
-        card = subprocess.Popen([sys.executable, "-c", SERVE, str(image)])
-        try:
-            wait_for(reader, card)
-            with reader.connect() as conn:
-                return pos_sales(conn, n, Path(tmp))
-        finally:
-            card.terminate()
-            card.wait(10)
-            reader.wait_for_removal(timeout=10)
-            reader.close()
+        with served(image) as conn:
+            return pos_sales(conn, n, folder)
 
 
 def main() -> None:

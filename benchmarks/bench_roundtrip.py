@@ -11,34 +11,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
-import sys
-import tempfile
-import textwrap
 import time
 from pathlib import Path
 
+from _served import pcscd_running, served
 from _svg import bar_chart  # benchmarks/ is on sys.path when run as a script
 
 from applets.runtime import new_blank_card, save_card
-from cardkit.errors import NoCardError
 from cardkit.readers import VirtualReader
 from cardkit.readers.base import Connection
-from cardkit.readers.pcsc import PcscReader
-from cardkit.readers.pcscd import Pcscd
 
 APDUS = (bytes.fromhex("00A4020C022FE2"), bytes.fromhex("00B000000A"))
-READER = "Virtual PCD 00 00"
-SERVE = textwrap.dedent("""
-    import signal, sys
-    from applets.runtime import load_card
-    from cardkit.readers.vpcd import VpcdServer
-    server = VpcdServer(load_card(sys.argv[1]), quickack=sys.argv[2] == "1")
-    signal.signal(signal.SIGTERM, lambda *_: server.stop(timeout=0))
-    server.serve_forever()
-""")
-
-
 def measure(conn: Connection, n: int, warmup: int = 50) -> list[float]:
     for i in range(warmup):
         conn.transmit(APDUS[i % 2])
@@ -61,30 +44,9 @@ def summary(name: str, us: list[float]) -> dict[str, float]:
     return row
 
 
-def serve(image: Path, quickack: bool) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-c", SERVE, str(image), "1" if quickack else "0"])
-
-
 def run_pcsc(image: Path, n: int, quickack: bool) -> list[float]:
-    reader = PcscReader(READER)
-    reader.wait_for_removal(timeout=10)
-    card = serve(image, quickack)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                reader.wait_for_card(timeout=0.5)
-                break
-            except NoCardError:
-                if card.poll() is not None or time.monotonic() > deadline:
-                    raise
-        with reader.connect("T1") as conn:
-            return measure(conn, n, warmup=50 if quickack else 3)
-    finally:
-        card.terminate()
-        card.wait(10)
-        reader.wait_for_removal(timeout=10)
-        reader.close()
+    with served(image, quickack=quickack, protocol="T1") as conn:
+        return measure(conn, n, warmup=50 if quickack else 3)
 
 
 def main() -> None:
@@ -98,10 +60,9 @@ def main() -> None:
     with VirtualReader(card).connect() as conn:
         local = summary("in-process VirtualReader", measure(conn, args.n))
 
-    with tempfile.TemporaryDirectory() as tmp, Pcscd(Path(tmp) / "pcscd.log") as daemon:
-        image = Path(tmp) / "card.json"
+    with pcscd_running() as folder:
+        image = folder / "card.json"
         save_card(new_blank_card(serial="8986001234567890"), image)
-        print(f"pcscd: {'started for this run' if daemon.started_by_us else 'already running'}")
         pcsc = summary("pyscard → pcscd → vpcd → card", run_pcsc(image, args.n, quickack=True))
         slow = summary("same, TCP_QUICKACK disabled", run_pcsc(image, args.slow_n, quickack=False))
     print(f"ratio PC/SC : in-process (median)   {pcsc['median'] / local['median']:.0f}x")
