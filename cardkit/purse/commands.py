@@ -73,9 +73,12 @@ class PurseUsageError(PurseError, ValueError):
     """The caller asked for something the purse commands cannot carry (amount, terminal id ...)."""
 
 
-def _amount(amount: int) -> bytes:
-    if not 0 < amount <= 0xFFFFFFFF:
-        raise PurseUsageError(f"amount {amount} fen is outside 1..4294967295")
+def _amount(amount: int, *, zero: bool = False) -> bytes:
+    """4-byte fen; ``zero`` admits 0, which a compound purchase uses to write its record only (a
+    transit tap-in)."""
+    low = 0 if zero else 1
+    if isinstance(amount, bool) or not low <= amount <= 0xFFFFFFFF:
+        raise PurseUsageError(f"amount {amount} fen is outside {low}..4294967295")
     return amount.to_bytes(4, "big")
 
 
@@ -114,16 +117,19 @@ def credit_for_load(day: bytes, time: bytes, mac2: bytes) -> CommandAPDU:
 def initialize_for_purchase(amount: int, terminal_id: bytes, *, compound: bool,
                             key_index: int = KEY_INDEX) -> CommandAPDU:
     """INITIALIZE FOR PURCHASE ``80 50 01 02 0B`` or FOR CAPP PURCHASE ``80 50 03 02 0B``, Le 0F."""
-    data = bytes((key_index,)) + _amount(amount) + _terminal(terminal_id)
+    data = bytes((key_index,)) + _amount(amount, zero=compound) + _terminal(terminal_id)
     p1 = _InitP1.CAPP_PURCHASE if compound else _InitP1.PURCHASE
     return CommandAPDU(_CLA_PURSE, Ins.INITIALIZE, p1, _P2_EP, data, le=0x0F)
 
 
-def update_capp_data_cache(record_id: int, record: bytes) -> CommandAPDU:
-    """UPDATE CAPP DATA CACHE: ``80 DC id (17<<3|0) Lc record`` (between the CAPP INIT and DEBIT)."""
+def update_capp_data_cache(identifier: int, record: bytes) -> CommandAPDU:
+    """UPDATE CAPP DATA CACHE: ``80 DC id (17<<3|0) Lc record`` (between the CAPP INIT and DEBIT).
+
+    P1 is the record identifier, the record's own first byte (P2 mode 0: "by identifier").
+    """
     if not 1 <= len(record) <= 255:
         raise PurseUsageError(f"a CAPP record of {len(record)} bytes cannot be written")
-    return CommandAPDU(_CLA_PURSE, Ins.UPDATE_CAPP_DATA_CACHE, record_id, (CAPP_CACHE_SFI << 3) | _UPDATE_BY_ID,
+    return CommandAPDU(_CLA_PURSE, Ins.UPDATE_CAPP_DATA_CACHE, identifier, (CAPP_CACHE_SFI << 3) | _UPDATE_BY_ID,
                        record)
 
 

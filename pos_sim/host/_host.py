@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
-from cardkit.issuer.demo_keys import DEMO_ZPK, demo_issuer
+from cardkit.issuer.demo_keys import DEMO_PURSE_MLK, DEMO_ZPK, demo_issuer
 from cardkit.issuer.keys import IssuerKeys
 from pos_sim.host._errors import HostMessageError
 from pos_sim.host._issuer import FormatError, Issuer, reply_to, text
@@ -81,17 +81,18 @@ class Host:
         clock: the host's time (expiry checks, timestamps, host-assigned RRNs).
         pvk: the PIN verification key for stored PIN verifiers; None = derived from the issuer's
             AC master key, so it never sits in the database.
+        purse_mlk: the transit purse load master key (top-ups); None = the published demo key.
     """
 
     def __init__(self, db_path: str | Path | None = None, issuer: IssuerKeys | None = None,
                  zpk: bytes | None = None, clock: Callable[[], datetime] = datetime.now, *,
-                 pvk: bytes | None = None) -> None:
+                 pvk: bytes | None = None, purse_mlk: bytes | None = None) -> None:
         keys = issuer or demo_issuer()
         pin_key = pvk or hmac.new(keys.imk_ac, b"cardkit host PIN verification key", hashlib.sha256).digest()
         self.ledger = Ledger(db_path, pin_key)
         self.faults = HostFaults()
         self.clock = clock
-        self._issuer = Issuer(self.ledger, keys, zpk or DEMO_ZPK, clock)
+        self._issuer = Issuer(self.ledger, keys, zpk or DEMO_ZPK, clock, purse_mlk=purse_mlk or DEMO_PURSE_MLK)
         self._handlers: dict[str, Callable[[Fields], Fields]] = {
             MTI.AUTHORIZATION: self._issuer_request(self._issuer.authorize),
             MTI.FINANCIAL: self._issuer_request(self._issuer.authorize),

@@ -22,6 +22,7 @@ from cardkit.issuer.authorization import IssuerScript, ScriptCommand, issuer_scr
 from cardkit.issuer.keys import IssuerKeys
 from pos_sim.host._errors import HostMessageError
 from pos_sim.host._ledger import Account, Ledger, PinCheck, Posting
+from pos_sim.host._purse import authorize_purse_load
 from pos_sim.host.iso8583 import (
     COMPLETION_CONDITION,
     AdditionalAmount,
@@ -123,15 +124,19 @@ def _expired(expiry: str | None, today: datetime) -> bool:
 class Issuer:
     """Decides on requests against one ledger with one issuer's keys and one zone PIN key."""
 
-    def __init__(self, ledger: Ledger, issuer: IssuerKeys, zpk: bytes, clock: Callable[[], datetime]) -> None:
+    def __init__(self, ledger: Ledger, issuer: IssuerKeys, zpk: bytes, clock: Callable[[], datetime], *,
+                 purse_mlk: bytes) -> None:
         self.ledger = ledger
         self.keys = issuer
         self._zpk = zpk
+        self._purse_mlk = purse_mlk
         self.clock = clock
 
     # ------------------------------------------------------------------------- 0100 / 0200
     def authorize(self, msg: Fields) -> Fields:
         req = _Request.of(msg)
+        if req.txn_type is TxnType.PURSE_LOAD:
+            return self._purse_load(msg, req)
         now = self.clock()
         arqc_ok = self._arqc_ok(req)
         with self.ledger.transaction():
@@ -290,6 +295,34 @@ class Issuer:
         command = issuer_script(self.keys, req.icc, ScriptCommand.PUT_DATA, tag=0x9F79,
                                 value=bytes.fromhex(f"{new:012d}"))
         return IssuerScript(command, 0x72).tlv()
+
+    # --------------------------------------------------------------------- 0200 purse load
+    def _purse_load(self, msg: Fields, req: _Request) -> Fields:
+        """A transit purse top-up: MAC1 checked, MAC2 answered, posted for settlement (pos_sim.host._purse)."""
+        now = self.clock()
+        with self.ledger.transaction():
+            if self.ledger.find(req.tid, req.stan, req.transmitted) is not None:
+                return self._answer(msg, req, "94", None, None)
+            try:
+                code, icc = authorize_purse_load(self._purse_mlk, msg, req.pan, req.amount)
+            except HostMessageError as exc:
+                raise FormatError(str(exc)) from None
+            if code == "00" and req.amount <= 0:
+                code, icc = "13", b""
+            rrn = req.rrn or f"{now:%y}"[1] + f"{now:%j%H}" + req.stan
+            posting = self.ledger.post(
+                tid=req.tid, stan=req.stan, transmitted=req.transmitted, rrn=rrn, rrn_source="host", mti=req.mti,
+                txn_type=req.txn_type.value, pan=None, amount=req.amount, response=code, batch=req.batch,
+                settle="debit" if code == "00" else None, state="posted" if code == "00" else "declined",
+                created=now.isoformat(), auth=code == "00")
+        log.info("purse load TID %s STAN %s of %d -> %s", req.tid, req.stan, req.amount, code)
+        reply = reply_to(msg, code)
+        if posting.auth_code and code == "00":
+            reply["38"] = posting.auth_code
+        if icc:
+            reply["55"] = icc
+        reply["37"] = rrn
+        return reply
 
     # ------------------------------------------------------------------------------- 0220
     def advise(self, msg: Fields) -> Fields:

@@ -147,6 +147,7 @@ class TxnType(enum.Enum):
     EC_LOAD = "28"  # electronic cash top-up: the account pays for the card's EC balance
     BALANCE = "30"
     BALANCE_CREDIT = "31"
+    PURSE_LOAD = "60"  # transit purse top-up: field 2 = the purse serial X (16 digits), 55 = PurseLoadData
 
 
 #: Network management codes (field 70).
@@ -314,6 +315,51 @@ class OriginalReference:
         if len(text) not in (16, 24) or not text[:16].isdigit():
             raise HostMessageError("field 61 is the original STAN (6) and date-time (10), then an optional TID (8)")
         return OriginalReference(text[:6], text[6:16], text[16:])
+
+
+@dataclass(frozen=True, slots=True)
+class PurseLoadData:
+    """Field 55 of a purse top-up (private tags): what the card's INITIALIZE FOR LOAD answered and
+    when CREDIT FOR LOAD will be sent, so the issuer can check MAC1 and compute MAC2 (returned in
+    DF69 of the reply's field 55). DF61 random 4, DF62 online counter 2, DF63 old balance 4,
+    DF64 MAC1 4, DF65 terminal id 6, DF66 date and time YYYYMMDDhhmmss 7, DF67 algorithm 1,
+    DF68 key version 1."""
+
+    random: bytes
+    online_counter: int
+    old_balance: int
+    mac1: bytes
+    terminal_id: bytes
+    when: str  # YYYYMMDDhhmmss
+    algorithm: int = 0
+    key_version: int = 1
+
+    MAC2_TAG = 0xDF69
+
+    def to_bytes(self) -> bytes:
+        from cardkit import tlv
+
+        return b"".join((
+            tlv.build(0xDF61, self.random), tlv.build(0xDF62, self.online_counter.to_bytes(2, "big")),
+            tlv.build(0xDF63, self.old_balance.to_bytes(4, "big")), tlv.build(0xDF64, self.mac1),
+            tlv.build(0xDF65, self.terminal_id), tlv.build(0xDF66, bytes.fromhex(self.when)),
+            tlv.build(0xDF67, bytes((self.algorithm,))), tlv.build(0xDF68, bytes((self.key_version,))),
+        ))
+
+    @staticmethod
+    def parse(raw: bytes) -> PurseLoadData:
+        from cardkit import tlv
+        from cardkit.errors import TlvError
+
+        try:
+            d = {int.from_bytes(t, "big"): v for t, v in tlv.flatten(raw).items()}
+            sizes = {0xDF61: 4, 0xDF62: 2, 0xDF63: 4, 0xDF64: 4, 0xDF65: 6, 0xDF66: 7, 0xDF67: 1, 0xDF68: 1}
+            if any(len(d.get(tag, b"")) != n for tag, n in sizes.items()):
+                raise HostMessageError("field 55 of a purse load lacks a DF61..DF68 element or has a bad length")
+        except TlvError:
+            raise HostMessageError("field 55 of a purse load is not BER-TLV") from None
+        return PurseLoadData(d[0xDF61], int.from_bytes(d[0xDF62], "big"), int.from_bytes(d[0xDF63], "big"),
+                             d[0xDF64], d[0xDF65], d[0xDF66].hex(), d[0xDF67][0], d[0xDF68][0])
 
 
 @dataclass(frozen=True, slots=True)
