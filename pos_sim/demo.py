@@ -4,8 +4,9 @@ The walk: make the demo citizen card (published TEST keys), put it in a reader �
 vsmartcard's vpcd when the PC/SC stack is installed, so real PC/SC programs (opensc-tool) see it
 too; the in-process reader otherwise — tap it at the POS for a contactless sale paid from the
 card's electronic cash, insert it for a contact sale with PIN that goes online to the embedded
-acquirer/issuer host (ISO 8583, real ARQC check and ARPC), print the customer receipt, and show
-the journal. The APDUs land in a pcap trace Wireshark dissects.
+acquirer/issuer host (ISO 8583, real ARQC check and ARPC), print the customer receipt, show the
+journal, then ride the metro with the card's transit purse (tap in, tap out: a compound purchase
+with MAC1/MAC2/TAC). The APDUs land in a pcap trace Wireshark dissects.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -44,9 +46,9 @@ SALE_AMOUNT = Decimal("128.50")  # contact, PIN, online to the host
 
 def run_demo(out: Path, console: Console) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    for stale in ("journal.sqlite", "journal.sqlite-wal", "journal.sqlite-shm", "host.sqlite", "host.sqlite-wal",
-                  "host.sqlite-shm"):
-        (out / stale).unlink(missing_ok=True)  # every run starts a fresh batch
+    for db in ("journal", "host", "gate-journal"):  # every run starts a fresh batch
+        for suffix in ("", "-wal", "-shm"):
+            (out / f"{db}.sqlite{suffix}").unlink(missing_ok=True)
     image, pcap = out / "demo.card", out / "demo.pcap"
     card = make_demo_card()
     save_card(card, image, force=True)
@@ -118,12 +120,13 @@ def _pos_walk(reader: Reader, out: Path, pcap: Path, console: Console) -> None:
                     channel, TAP_AMOUNT, contactless=True), f"{TAP_AMOUNT} CNY")
                 sale = _step(console, "4. insert: a contact sale with PIN, online to the host", lambda: terminal.sale(
                     channel, SALE_AMOUNT), f"{SALE_AMOUNT} CNY, PIN {DEMO_PIN}")
+                for result in (tap, sale):
+                    journal.mark_printed(result.entry.id)
+                _receipt(terminal, sale, out, console)
+                _journal(journal, console)
+                _ride(channel, out / "gate-journal.sqlite", console)
         finally:
             capture.close()
-        for result in (tap, sale):
-            journal.mark_printed(result.entry.id)
-        _receipt(terminal, sale, out, console)
-        _journal(journal, console)
 
 
 def _step(console: Console, title: str, run: object, what: str) -> PosResult:
@@ -153,6 +156,28 @@ def _receipt(terminal: Terminal, sale: PosResult, out: Path, console: Console) -
         console.print(f"as a picture: {out / 'receipt.png'}")
     except ReceiptError as exc:  # no Pillow or no CJK font: the text receipt is the receipt
         console.print(f"[yellow]no PNG receipt: {exc}[/]")
+
+
+def _ride(channel: CardChannel, journal_path: Path, console: Console) -> None:
+    """The same card at the metro gates: in at one station, out at another, from its purse."""
+    from cardkit.issuer.demo_keys import DEMO_PURSE_MPK, DEMO_PURSE_MTK
+    from cardkit.purse import Psam
+    from pos_sim.transit import Validator, demo_rules
+
+    rules = demo_rules()
+    clock = [datetime.now().replace(microsecond=0)]
+    lines = []
+    with Journal(journal_path) as journal:
+        for name, minutes in (("Xizhimen", 0), ("Dongzhimen", 18)):
+            clock[0] += timedelta(minutes=minutes)
+            here = rules.station(name)
+            psam = Psam(DEMO_PURSE_MPK, DEMO_PURSE_MTK, terminal_id=bytes.fromhex(f"{here.line:04d}{here.code:08d}"),
+                        first_txn_no=int(journal.next_stan()))
+            tap = Validator(rules, psam, here, journal=journal, clock=lambda: clock[0]).tap(channel)
+            lines.append(f"{'▶' if tap.gate_open else '■'} {tap.display}")
+            if tap.purse is not None:
+                lines.append(f"  TAC {tap.purse.tac.hex().upper()} (MAC2 checked by the gate's PSAM)")
+    console.print(Panel.fit("\n".join(lines), title="7. the metro: the same card's transit purse at the gates"))
 
 
 def _journal(journal: Journal, console: Console) -> None:

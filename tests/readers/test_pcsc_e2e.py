@@ -207,5 +207,8 @@ def test_demo_runs_end_to_end_through_pcscd(pcscd, vpcd_reader: PcscReader, tmp_
         entries = journal.entries()
     assert [(e.amount, e.status) for e in entries] == [(2500, EntryStatus.APPROVED), (12850, EntryStatus.APPROVED)]
     assert all(e.receipt_printed for e in entries)
+    assert "出站 EXIT Dongzhimen  扣费 FARE 4.00  余额 BAL 46.00" in res.stdout  # the ride, from the purse
+    with Journal(tmp_path / "gate-journal.sqlite") as gate:
+        assert [(e.kind, e.amount) for e in gate.entries()] == [("fare", 0), ("fare", 400)]
     assert (tmp_path / "demo.pcap").stat().st_size > 1000
     vpcd_reader.wait_for_removal(timeout=10)  # the demo's card is gone before the next test
