@@ -27,6 +27,7 @@ from cardkit.crypto.purse import PurseAlgorithm
 from cardkit.errors import TlvError, TransportError
 from cardkit.purse import commands as cmd
 from cardkit.purse.errors import (
+    BalanceLimitExceeded,
     MacInvalid,
     PurseDataError,
     PurseError,
@@ -68,6 +69,7 @@ _NOT_COMPLETED = frozenset({SW.CONDITIONS_NOT_SATISFIED, SW.MAC_REQUIRED, SW.REC
 #: Holder file answers that mean "not readable here" rather than a broken card.
 _HOLDER_UNREADABLE = frozenset({SW.SECURITY_STATUS_NOT_SATISFIED, SW.FILE_NOT_FOUND})
 _MAX_LOG_RECORDS = 50
+_REMEMBERED = 32  # CREDIT / DEBIT attempts kept for recover() (the unanswered ones are never dropped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,11 +100,12 @@ class PurseClient:
         self.aid = bytes(aid)
         self.key_index = key_index
         self.info: PurseInfo | None = None
-        self._pending: dict[tuple[TransactionKind, int], _Pending] = {}
+        self._sent: dict[tuple[TransactionKind, int], _Pending] = {}  # the last CREDITs / DEBITs sent
+        self._unknown: set[tuple[TransactionKind, int]] = set()  # ... of those, the ones without an answer
 
     def __repr__(self) -> str:
         serial = self.info.serial if self.info else None
-        return f"PurseClient(aid={self.aid.hex().upper()!r}, card={serial!r}, pending={len(self._pending)})"
+        return f"PurseClient(aid={self.aid.hex().upper()!r}, card={serial!r}, pending={len(self._unknown)})"
 
     # ------------------------------------------------------------------------------ plumbing
     def _call(self, command: CommandAPDU, name: str) -> bytes:
@@ -168,7 +171,7 @@ class PurseClient:
         data = self._call(cmd.get_balance(), "GET BALANCE")
         if len(data) != 4:
             raise PurseDataError(f"GET BALANCE answered {len(data)} bytes instead of 4", context="GET BALANCE")
-        return int.from_bytes(data, "big")
+        return int.from_bytes(data, "big", signed=True)
 
     def log(self) -> list[LogEntry]:
         """READ RECORD the transaction log (SFI 18) from record 1 (the newest) until the card has no more.
@@ -218,9 +221,17 @@ class PurseClient:
 
         Raises:
             PurseUsageError: amount or terminal id out of range.
-            PurseError: the card refused (9403 key index, the over-maximum code, ...).
+            BalanceLimitExceeded: 6985, the balance would exceed the card's maximum (docs/transit-card.md).
+            PurseError: any other refusal (9403 key index, 9303 locked, 9402 counter at its limit ...).
         """
-        data = self._call(cmd.initialize_for_load(amount, terminal_id, self.key_index), "INITIALIZE FOR LOAD")
+        name = "INITIALIZE FOR LOAD"
+        response = self.channel.transmit(cmd.initialize_for_load(amount, terminal_id, self.key_index))
+        if response.sw == SW.CONDITIONS_NOT_SATISFIED:  # the transit card's "over the maximum balance"
+            raise BalanceLimitExceeded(f"a load of {amount} fen would exceed the card's maximum balance",
+                                       sw=response.sw, context=name)
+        if response.sw != SW.OK:
+            raise error_for_sw(response.sw, name)
+        data = response.data
         r = parse_fixed(LOAD_INIT, data, "INITIALIZE FOR LOAD")
         return LoadInit(r.old_balance, r.online_counter, r.key_version, self._algorithm(r.algorithm),
                         bytes(r.random), bytes(r.mac1), amount, bytes(terminal_id), self.key_index)
@@ -275,13 +286,14 @@ class PurseClient:
                             self._algorithm(r.algorithm), bytes(r.random), amount, bytes(terminal_id), compound,
                             self.key_index)
 
-    def update_capp_record(self, record_id: int, record: bytes) -> None:
-        """UPDATE CAPP DATA CACHE: write ``record`` after an INITIALIZE FOR CAPP PURCHASE, before the DEBIT.
+    def update_capp_record(self, identifier: int, record: bytes) -> None:
+        """UPDATE CAPP DATA CACHE: ``record`` replaces the record whose identifier (first byte) is
+        ``identifier``; only between an INITIALIZE FOR CAPP PURCHASE and its DEBIT, which writes it.
 
         Raises:
             PurseError: the card refused (6985 out of sequence, ...).
         """
-        self._call(cmd.update_capp_data_cache(record_id, record), "UPDATE CAPP DATA CACHE")
+        self._call(cmd.update_capp_data_cache(identifier, record), "UPDATE CAPP DATA CACHE")
 
     def debit_for_purchase(self, init: PurchaseInit, psam: Psam, when: datetime) -> PurseResult:
         """MAC1 from the PSAM, DEBIT FOR (CAPP) PURCHASE, then the PSAM checks MAC2 and TAC.
@@ -319,28 +331,29 @@ class PurseClient:
                           update: Callable[[bytes], bytes]) -> PurseResult:
         """A compound (CAPP, type 09) purchase that rewrites one transit record with the debit.
 
-        The record is read first and ``update(old)`` must return the new record of the same
-        length; an ``update`` that raises stops the transaction before anything is sent.
+        Record ``record_id`` of the CAPP data cache (SFI 17) is read first and ``update(old)`` must
+        return the new record: same length, same first byte (the record identifier, which UPDATE
+        CAPP DATA CACHE names in P1). An ``update`` that raises stops before the INITIALIZE.
 
         Raises:
-            PurseUsageError: the new record has another length.
+            PurseUsageError: the new record has another length or identifier.
             InsufficientBalance, MacInvalid, TransactionInterrupted, PurseError: as :meth:`purchase`.
         """
         self._card()
         old = self.read_capp_record(record_id)
         new = bytes(update(old))
-        if len(new) != len(old):
-            raise cmd.PurseUsageError(f"the new CAPP record is {len(new)} bytes, the card's is {len(old)}",
-                                      context="compound purchase")
+        if len(new) != len(old) or not old or new[0] != old[0]:
+            raise cmd.PurseUsageError(f"the new CAPP record ({len(new)} bytes) must keep the length ({len(old)}) "
+                                      "and identifier (first byte) of the card's", context="compound purchase")
         init = self.initialize_purchase(amount, psam.terminal_id, compound=True)
-        self.update_capp_record(record_id, new)
+        self.update_capp_record(new[0], new)
         return self.debit_for_purchase(init, psam, when)
 
     # ------------------------------------------------------------------------------ recovery
     @property
     def pending(self) -> list[LoadInit | PurchaseInit]:
         """The INITIALIZE answers of transactions whose outcome this client does not know."""
-        return [p.init for p in self._pending.values()]
+        return [self._sent[key].init for key in self._unknown]
 
     def recover(self, init: PurchaseInit | LoadInit, psam: Psam | None = None, *,
                 terminal_txn_no: int | None = None, when: datetime | None = None) -> PurseResult | None:
@@ -368,7 +381,7 @@ class PurseClient:
             PurseUsageError: ``when`` / ``terminal_txn_no`` unknown to this client and not given.
         """
         key = (init.kind, init.counter)
-        pending = self._pending.get(key)
+        pending = self._sent.get(key)
         when = when or (pending.when if pending else None)
         txn_no = terminal_txn_no if terminal_txn_no is not None else (pending.terminal_txn_no if pending else None)
         if when is None or (isinstance(init, PurchaseInit) and txn_no is None):
@@ -381,7 +394,7 @@ class PurseClient:
         response = self.channel.transmit(cmd.get_transaction_prove(init.kind.type, init.counter))
         if response.sw in _NOT_COMPLETED:
             log.info("recover: the card did not complete %s with counter %d", init.kind.value, init.counter)
-            self._pending.pop(key, None)
+            self._unknown.discard(key)
             return None
         if response.sw != SW.OK:
             raise error_for_sw(response.sw, "GET TRANSACTION PROVE")
@@ -392,7 +405,7 @@ class PurseClient:
                 self._verify(psam, info, init, result)
             else:
                 log.warning("recover: purchase proofs returned unchecked (no PSAM given)")
-        self._pending.pop(key, None)
+        self._unknown.discard(key)
         log.info("recover: the card completed %s with counter %d", init.kind.value, init.counter)
         return result
 
@@ -408,7 +421,10 @@ class PurseClient:
                        txn_no: int | None, when: datetime) -> bytes:
         """Send a command that moves value; its outcome is pending until an answer arrives."""
         key = (init.kind, init.counter)
-        self._pending[key] = _Pending(init, self.info.serial if self.info else None, txn_no, when)
+        if len(self._sent) >= _REMEMBERED and key not in self._sent:
+            self._sent.pop(next((k for k in self._sent if k not in self._unknown), key), None)
+        self._sent[key] = _Pending(init, self.info.serial if self.info else None, txn_no, when)
+        self._unknown.add(key)
         try:
             response = self.channel.transmit(command)
         except TransportError as exc:
@@ -416,9 +432,9 @@ class PurseClient:
             raise TransactionInterrupted(f"the answer was lost ({exc}); the card may have committed: recover",
                                          init=init, terminal_txn_no=txn_no, when=when, context=name) from exc
         if response.sw != SW.OK:
-            self._pending.pop(key, None)  # a refusal: the card did not commit
+            self._unknown.discard(key)  # a refusal: the card did not commit
             raise error_for_sw(response.sw, name)
-        self._pending.pop(key, None)
+        self._unknown.discard(key)
         return response.data
 
     @staticmethod

@@ -70,12 +70,12 @@ class CounterAtLimit(PurseError):
     """9402: the card's transaction counter is exhausted; the purse takes no more transactions."""
 
 
-class BalanceLimitExceeded(PurseError):
-    """The load would take the balance over the card's maximum (the card's status word is kept)."""
-
-
 class ConditionsNotSatisfied(PurseError):
     """6985: the command came out of sequence (no INITIALIZE before it, a second DEBIT, ...)."""
+
+
+class BalanceLimitExceeded(ConditionsNotSatisfied):
+    """6985 to INITIALIZE FOR LOAD: the load would take the balance over the card's maximum."""
 
 
 class PurseLocked(PurseError):

@@ -29,6 +29,11 @@ __all__ = ["load_mac2", "verify_load_tac"]
 log = logging.getLogger(__name__)
 
 
+def _field(balance: int) -> int:
+    """A balance as the card MACs it: 4 bytes, two's complement once overdrawn."""
+    return balance & 0xFFFFFFFF
+
+
 def _session_key(mlk: bytes, card: PurseInfo | bytes, init: LoadInit) -> bytes:
     if len(mlk) != 16:
         raise PurseError(f"the load master key is {len(mlk)} bytes instead of 16", context="issuer")
@@ -53,7 +58,7 @@ def load_mac2(mlk: bytes, card: PurseInfo | bytes, init: LoadInit, when: datetim
         PurseError: a key or serial of the wrong length.
     """
     seslk = _session_key(mlk, card, init)
-    expected = keymath.load_mac1(seslk, init.old_balance, init.amount, init.terminal_id,
+    expected = keymath.load_mac1(seslk, _field(init.old_balance), init.amount, init.terminal_id,
                                  keymath.TransactionType.EP_LOAD, init.algorithm)
     if not constant_time_equal(expected, init.mac1):
         raise MacInvalid("the card's MAC1 does not verify: load refused", context="issuer MAC1 check")
@@ -91,7 +96,7 @@ def verify_load_tac(mtk: bytes, card: PurseInfo | bytes, load: LoadInit | PurseR
             raise PurseError("verifying a load TAC from its LoadInit needs when and tac", context="issuer")
         new_balance, alg = load.old_balance + load.amount, load.algorithm
     dtk = keymath.diversify_card_key(mtk, card_serial(card), alg)
-    expected = keymath.load_tac(dtk, new_balance, load.counter, load.amount, load.terminal_id, bcd_date(when),
+    expected = keymath.load_tac(dtk, _field(new_balance), load.counter, load.amount, load.terminal_id, bcd_date(when),
                                 bcd_time(when), keymath.TransactionType.EP_LOAD, alg)
     if not constant_time_equal(expected, bytes(tac)):
         raise MacInvalid("the load TAC does not verify", context="issuer TAC check")

@@ -10,6 +10,8 @@ file / answer              size  layout
 SFI 15 public issuer data    30  issuer id 8 | app type 1 | version 1 | serial 10 BCD | start 4 |
                                  expiry 4 | reserved 2
 SFI 16 holder                55  card type 1 | staff 1 | name 20 GB18030 | ID number 32 | ID type 1
+Balances are signed (two's complement: a purse with an overdraft limit can go below zero).
+
 SFI 18 log record            23  counter 2 | overdraft 3 | amount 4 | type 1 | terminal 6 | date 4 |
                                  time 3
 INITIALIZE FOR LOAD          16  old balance 4 | online counter 2 | key version 1 | algorithm 1 |
@@ -28,7 +30,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from construct import Bytes, Int8ub, Int16ub, Int24ub, Int32ub, Struct  # type: ignore[import-untyped]
+from construct import Bytes, Int8ub, Int16ub, Int24ub, Int32sb, Int32ub, Struct  # type: ignore[import-untyped]
 
 from cardkit.crypto.purse import PurseAlgorithm, TransactionType
 from cardkit.purse.errors import PurseDataError
@@ -75,7 +77,7 @@ LOG_RECORD = Struct(
     "time" / Bytes(3),
 )
 LOAD_INIT = Struct(
-    "old_balance" / Int32ub,
+    "old_balance" / Int32sb,  # two's complement once an overdraft is used
     "online_counter" / Int16ub,
     "key_version" / Int8ub,
     "algorithm" / Int8ub,
@@ -83,7 +85,7 @@ LOAD_INIT = Struct(
     "mac1" / Bytes(4),
 )
 PURCHASE_INIT = Struct(
-    "old_balance" / Int32ub,
+    "old_balance" / Int32sb,
     "offline_counter" / Int16ub,
     "overdraft_limit" / Int24ub,
     "key_version" / Int8ub,

@@ -159,7 +159,7 @@ class FakeTransitCard:
         random, alg = self._random(), _ALG_BYTE[self.algorithm]
         if c.p1 == 0x00:
             if self.balance + amount > self.max_balance:
-                return ResponseAPDU.status(SW.WRONG_DATA)
+                return ResponseAPDU.status(SW.CONDITIONS_NOT_SATISFIED)  # as the applet: over the maximum
             seslk = km.load_session_key(self.dlk, random, self.online_counter, self.algorithm)
             mac1 = km.load_mac1(seslk, self.balance, amount, terminal, algorithm=self.algorithm)
             self._txn = _Txn("load", amount, terminal, random, self.online_counter, seslk=seslk)
@@ -189,12 +189,12 @@ class FakeTransitCard:
         txn = self._txn
         if txn is None or not txn.compound or c.p2 != 0xB8:
             return ResponseAPDU.status(SW.CONDITIONS_NOT_SATISFIED)
-        old = self.capp.get(c.p1)
-        if old is None:
+        number = next((n for n, rec in self.capp.items() if rec[0] == c.p1), None)  # P1: the identifier
+        if number is None:
             return ResponseAPDU.status(SW.RECORD_NOT_FOUND)
-        if len(c.data) != len(old):
+        if len(c.data) != len(self.capp[number]) or c.data[0] != c.p1:
             return ResponseAPDU.status(SW.WRONG_LENGTH)
-        txn.capp[c.p1] = c.data
+        txn.capp[number] = c.data
         return ResponseAPDU.status(SW.OK)
 
     def _debit(self, c: CommandAPDU) -> ResponseAPDU:

@@ -9,6 +9,8 @@ import pytest
 
 from cardkit.crypto.purse import TransactionType
 from cardkit.purse import (
+    BalanceLimitExceeded,
+    ConditionsNotSatisfied,
     InsufficientBalance,
     KeyIndexNotSupported,
     LogEntry,
@@ -179,6 +181,20 @@ def test_log(client: PurseClient, psam: Psam, authorize: Authorize) -> None:
     newest, oldest = client.log()
     assert newest == LogEntry(0x12, 0, 120, TransactionType.EP_PURCHASE, TERMINAL, datetime(2023, 3, 9, 8, 0, 1))
     assert oldest == LogEntry(5, 0, 500, TransactionType.EP_LOAD, TERMINAL, WHEN)
+
+
+def test_load_over_the_maximum_balance(client: PurseClient, card: FakeTransitCard, authorize: Authorize) -> None:
+    client.select()
+    with pytest.raises(BalanceLimitExceeded) as err:
+        client.load(100_000, TERMINAL, authorize, WHEN)
+    assert err.value.sw == 0x6985 and isinstance(err.value, ConditionsNotSatisfied) and card.balance == 1000
+
+
+def test_compound_update_must_keep_the_identifier(client: PurseClient, card: FakeTransitCard, psam: Psam) -> None:
+    client.select()
+    with pytest.raises(PurseUsageError, match="identifier"):
+        client.compound_purchase(1, psam, WHEN, update=lambda old: b"\x02" + old[1:])
+    assert not card.sent(0x50)
 
 
 def test_key_index_refused(client: PurseClient) -> None:

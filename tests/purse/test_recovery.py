@@ -150,3 +150,18 @@ def test_wrong_keys_never_reach_a_retry_loop(client: PurseClient, card: FakeTran
     with pytest.raises(MacInvalid):
         client.purchase(1, Psam(MLK, MPK, terminal_id=TERMINAL), WHEN)
     assert client.pending == [] and card.balance == 1000
+
+
+def test_recover_after_a_refused_credit(client: PurseClient, card: FakeTransitCard) -> None:
+    """A POS that asks anyway after a 9302 learns "not done" (the host then reverses)."""
+    client.select()
+    init = client.initialize_load(300, TERMINAL)
+    with pytest.raises(MacInvalid):
+        client.credit_for_load(init, bytes(4), WHEN)
+    assert client.pending == [] and client.recover(init) is None and card.balance == 1000
+
+
+def test_recover_twice_gives_the_same_result(client: PurseClient, card: FakeTransitCard, psam: Psam) -> None:
+    exc = lost_debit(client, card, psam)
+    first = client.recover(exc.init, psam)
+    assert first is not None and client.recover(exc.init, psam) == first and card.balance == 900
