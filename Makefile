@@ -50,6 +50,7 @@ bench: venv
 	$(BIN)/python benchmarks/bench_crypto.py --svg docs/img/bench_crypto.svg
 	$(BIN)/python benchmarks/bench_emv.py --svg docs/img/bench_emv.svg
 	$(BIN)/python benchmarks/bench_pos.py --svg docs/img/bench_pos.svg
+	$(BIN)/python benchmarks/bench_transit.py --svg docs/img/bench_transit.svg
 	$(BIN)/python benchmarks/bench_host.py --svg docs/img/bench_host.svg
 
 lint: venv

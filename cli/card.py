@@ -37,7 +37,7 @@ def card_new(blank_out: Path | None, demo_out: Path | None, force: bool) -> None
         save_card(card, out, force=force)
         console.print(f"blank card written to {out} (ATR {card.atr.hex(' ').upper()})")
         return
-    from pos_sim.demo_card import DEMO_HOLDER, DEMO_PIN, demo_accounts, make_demo_card
+    from pos_sim.demo_card import DEMO_HOLDER, DEMO_PIN, DEMO_TRANSIT_SERIAL, demo_accounts, make_demo_card
 
     card = make_demo_card()
     save_card(card, out, force=force)
@@ -47,3 +47,5 @@ def card_new(blank_out: Path | None, demo_out: Path | None, force: bool) -> None
     console.print("  made from the published demo keys: never for real use")
     console.print(f"  PBOC DEBIT  A000000333010101  {debit.pan[:6]}…{debit.pan[-4:]}, electronic cash 500.00 CNY")
     console.print(f"  PBOC CREDIT A000000333010102  {credit.pan[:6]}…{credit.pan[-4:]}")
+    console.print(f"  TRANSIT     A000000632010105  purse {DEMO_TRANSIT_SERIAL[:6]}…{DEMO_TRANSIT_SERIAL[-4:]}, "
+                  "50.00 CNY")
