@@ -244,3 +244,10 @@ def test_regression_vector_through_the_applet(monkeypatch: pytest.MonkeyPatch) -
     client.select()
     paid = client.purchase(0x64, Psam(MPK, MTK, terminal_id=kit.TERMINAL), when)
     assert (paid.mac2, paid.tac, paid.counter) == (BUY.h("mac2"), BUY.h("tac"), 0x12)
+
+
+def test_tap_in_of_zero_writes_the_record_only(client: PurseClient, psam: Psam) -> None:
+    client.select()
+    new = bytes((0x01, 0x01)) + bytes(46)
+    result = client.compound_purchase(0, psam, WHEN, update=lambda old: new)
+    assert (result.amount, result.balance_after) == (0, 5000) and client.read_capp_record() == new
