@@ -135,3 +135,25 @@ def test_a_top_up_whose_reply_is_lost_is_reversed_and_the_card_not_credited(tmp_
         assert not result.approved and result.reversed
         assert journal.get(result.entry.id).status is EntryStatus.REVERSED
         assert PurseClient(CardChannel(VirtualReader(card).connect())).select().balance == before
+
+
+def test_the_gate_receipt_and_journal_entry(net: Network) -> None:
+    net.tap("Xizhimen")
+    exit_ = net.tap("Qianmen", minutes=25)  # 14.6 km: 5.00
+    text = exit_.receipt()  # type: ignore[attr-defined]
+    assert text.splitlines()[0] == "交通卡 TRANSIT" and "扣费 FARE 5.00" in text
+    assert f"TAC {exit_.purse.tac.hex().upper()}" in text  # type: ignore[attr-defined]
+    entry = net.journal.entries()[-1]
+    assert entry.kind == "fare" and entry.amount == 500 and entry.pan_masked.startswith("310000")
+    assert entry.outcome is not None and entry.outcome["station"] == "Qianmen" and entry.outcome["tac"]
+
+
+def test_a_top_up_the_issuer_cannot_verify_is_declined_and_not_credited(tmp_path: Path) -> None:
+    card = make_demo_card()
+    config = PosConfig.demo(journal=tmp_path / "pos.sqlite")
+    with Host(tmp_path / "host.sqlite", purse_mlk=bytes(16)) as host, Journal(config.journal) as journal:
+        client = PurseClient(CardChannel(VirtualReader(card).connect()))
+        before = client.select().balance
+        result = top_up(client, 2000, config=config, journal=journal, host=InProcessHostLink(host))
+        assert not result.approved and result.entry.response_code == "05"  # MAC1 does not verify under that key
+        assert PurseClient(CardChannel(VirtualReader(card).connect())).select().balance == before
