@@ -139,6 +139,9 @@ class Terminal:
         """Start-up: reverse what a crash left PENDING, retry pending reversals, and return the
         entries whose receipt never printed (the caller reprints them)."""
         for entry in self.journal.incomplete():
+            if entry.kind == "purse_load":  # only the card can say whether it took the credit
+                log.warning("top-up STAN %s is unconfirmed: it settles when its card is presented", entry.stan)
+                continue
             log.warning("STAN %s was in flight when the terminal stopped: reversing it", entry.stan)
             self.journal.mark_reversal_pending(entry.id, "the terminal stopped before the outcome was known")
         self.send_reversals()

@@ -6,7 +6,11 @@ answers MAC2 → CREDIT FOR LOAD (the card's new balance and its TAC) → the jo
 approval. What can go wrong ends as in a sale (docs/pos.md): a lost host reply is reversed; a card
 that did not take the credit (refused MAC2, or left the field before it answered) is asked with
 GET TRANSACTION PROVE whether it committed — if it did the load stands, if not the host's
-authorization is reversed. The card is never credited without the host, nor the host paid twice.
+authorization is reversed. When the card cannot say (it left the field for good), the entry stays
+PENDING — neither reversed nor approved — until the card is presented again: the next top-up of
+that card first asks it with GET TRANSACTION PROVE and settles the old one (approved if the card
+has it, reversed if not). Such an entry also holds the batch open. The card is never credited
+without the host, nor the host paid twice, nor a credit the card kept reversed.
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ def top_up(client: PurseClient, amount: int, *, config: PosConfig, journal: Jour
     terminal = Terminal(config, journal, host)  # its reversal queue is the POS's
     terminal.send_reversals()
     info = client.select()
+    _settle_unconfirmed(client, info, journal, terminal)
     when = clock().replace(microsecond=0)
     terminal_id = purse_terminal_id(config)
     init = client.initialize_load(amount, terminal_id)
@@ -84,11 +89,16 @@ def top_up(client: PurseClient, amount: int, *, config: PosConfig, journal: Jour
                                 reason=f"declined by the host ({code})")
         return TopUpResult(False, f"declined by the host ({code})", entry, info)
     result = _credit(client, init, mac2, when)
+    if result is _UNKNOWN:
+        log.warning("purse load STAN %s: the card cannot confirm; kept pending until it is presented", entry.stan)
+        return TopUpResult(False, f"the card did not confirm the top-up: present it again to complete trace "
+                           f"{entry.stan}", entry, info)
     if result is None:
         journal.mark_reversal_pending(entry.id, "the card did not take the credit")
         terminal.send_reversals()
         return TopUpResult(False, "the card did not take the credit: the top-up was reversed",
                            journal.get(entry.id), info, reversed=True)
+    assert isinstance(result, PurseResult)
     entry = journal.approve(entry.id, response=storable(reply), auth_code=str(reply.get("38", "")),
                             response_code=code, rrn=str(reply.get("37", "")) or None, outcome={
                                 "balance": result.balance_after, "tac": result.tac.hex().upper(),
@@ -97,8 +107,12 @@ def top_up(client: PurseClient, amount: int, *, config: PosConfig, journal: Jour
                        entry, info, result)
 
 
-def _credit(client: PurseClient, init: LoadInit, mac2: bytes, when: datetime) -> PurseResult | None:
-    """CREDIT FOR LOAD; when its answer is lost or refused, whether the card committed anyway."""
+_UNKNOWN = object()  # the card could not say whether it took the credit
+
+
+def _credit(client: PurseClient, init: LoadInit, mac2: bytes, when: datetime) -> PurseResult | None | object:
+    """CREDIT FOR LOAD; when its answer is lost or refused, whether the card committed anyway:
+    the result, ``None`` (it did not: safe to reverse) or ``_UNKNOWN`` (it cannot say)."""
     try:
         return client.credit_for_load(init, mac2, when)
     except (TransportError, CardkitError) as exc:
@@ -106,8 +120,29 @@ def _credit(client: PurseClient, init: LoadInit, mac2: bytes, when: datetime) ->
     try:
         return client.recover(init)
     except CardkitError as exc:
-        log.warning("the card cannot tell (%s): treating the load as not done", exc)
-        return None
+        log.warning("the card cannot tell (%s)", exc)
+        return _UNKNOWN
+
+
+def _settle_unconfirmed(client: PurseClient, info: PurseInfo, journal: Journal, terminal: Terminal) -> None:
+    """Top-ups of this card left PENDING: GET TRANSACTION PROVE with their online counter says
+    whether the card took them (approve) or not (reverse)."""
+    for entry in journal.incomplete():
+        if entry.kind != "purse_load" or entry.pan_masked != mask_pan(info.serial):
+            continue
+        data = PurseLoadData.parse(bytes.fromhex(entry.request.get("55", "")))
+        try:
+            mac2, tac = client.prove(data.online_counter, 0x02)
+        except TransportError:
+            raise
+        except CardkitError as exc:  # the card has no such load: it never took the credit
+            log.info("trace %s: the card did not take that top-up (%s): reversing", entry.stan, exc)
+            journal.mark_reversal_pending(entry.id, "the card did not take the credit")
+            continue
+        journal.approve(entry.id, response={}, auth_code="", response_code="00", rrn=None,
+                        outcome={"tac": tac.hex().upper(), "mac2": mac2.hex().upper(), "recovered": True})
+        log.info("trace %s: the card has that top-up (TAC %s): approved", entry.stan, tac.hex().upper())
+    terminal.send_reversals()
 
 
 def _request(config: PosConfig, journal: Journal, info: PurseInfo, init: LoadInit, when: datetime

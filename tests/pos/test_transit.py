@@ -157,3 +157,46 @@ def test_a_top_up_the_issuer_cannot_verify_is_declined_and_not_credited(tmp_path
         result = top_up(client, 2000, config=config, journal=journal, host=InProcessHostLink(host))
         assert not result.approved and result.entry.response_code == "05"  # MAC1 does not verify under that key
         assert PurseClient(CardChannel(VirtualReader(card).connect())).select().balance == before
+
+
+class GoneAfterCredit:
+    """The card takes CREDIT FOR LOAD, then leaves the field before its answer arrives: every APDU
+    from then on fails, so not even GET TRANSACTION PROVE can ask it."""
+
+    def __init__(self, card: object) -> None:
+        self._conn = VirtualReader(card).connect()  # type: ignore[arg-type]
+        self.gone = False
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._conn, name)
+
+    def transmit(self, capdu: bytes, **kw: object) -> bytes:
+        from cardkit.errors import TransportError
+
+        if self.gone:
+            raise TransportError("the card left the field")
+        rapdu: bytes = self._conn.transmit(capdu, **kw)
+        if capdu[1] == 0x52:  # CREDIT FOR LOAD: committed on the card, the answer never arrives
+            self.gone = True
+            raise TransportError("the card left the field")
+        return rapdu
+
+
+def test_an_unconfirmed_top_up_waits_for_its_card_then_settles(tmp_path: Path) -> None:
+    card = make_demo_card()
+    config = PosConfig.demo(journal=tmp_path / "pos.sqlite")
+    with Host(tmp_path / "host.sqlite") as host, Journal(config.journal) as journal:
+        link = InProcessHostLink(host)
+        before = PurseClient(CardChannel(VirtualReader(card).connect())).select().balance
+        lost = top_up(PurseClient(CardChannel(GoneAfterCredit(card))), 2000, config=config, journal=journal,  # type: ignore[arg-type]
+                      host=link)
+        assert not lost.approved and "present it again" in lost.reason
+        assert journal.get(lost.entry.id).status is EntryStatus.PENDING  # neither reversed nor approved
+        from pos_sim.terminal import Terminal
+
+        assert Terminal(config, journal, link).recover() == []  # a restart does not reverse it blindly
+        assert journal.get(lost.entry.id).status is EntryStatus.PENDING
+        again = top_up(PurseClient(CardChannel(VirtualReader(card).connect())), 1000, config=config,
+                       journal=journal, host=link)
+        assert journal.get(lost.entry.id).status is EntryStatus.APPROVED  # the card had it: it stands
+        assert again.approved and again.purse is not None and again.purse.balance_after == before + 3000
