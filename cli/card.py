@@ -49,3 +49,54 @@ def card_new(blank_out: Path | None, demo_out: Path | None, force: bool) -> None
     console.print(f"  PBOC CREDIT A000000333010102  {credit.pan[:6]}…{credit.pan[-4:]}")
     console.print(f"  TRANSIT     A000000632010105  purse {DEMO_TRANSIT_SERIAL[:6]}…{DEMO_TRANSIT_SERIAL[-4:]}, "
                   "50.00 CNY")
+
+
+@card_group.command("info")
+@click.option("--reader", "-r", "reader_name", required=True, help="pcsc:<index|name part> or virtual:<image>.")
+@click.option("--doc-number", help="Opens the ID application (with --birth and --expiry, YYMMDD).")
+@click.option("--birth", help="Date of birth YYMMDD (ID application).")
+@click.option("--expiry", help="Document expiry YYMMDD (ID application).")
+@click.option("--pin", help="The social insurance PIN (its protected records).")
+@click.option("--trust", "trust_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CSCA certificate (PEM) for the ID's passive authentication.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def card_info(reader_name: str, doc_number: str | None, birth: str | None, expiry: str | None, pin: str | None,
+              trust_path: Path | None, as_json: bool) -> None:
+    """Every application on the card, one panel each: absent, blocked or locked ones say so."""
+    import json
+
+    from cardkit.citizen import CitizenCard, Mrz
+    from cardkit.readers import CardChannel, open_reader
+
+    given = [v is not None for v in (doc_number, birth, expiry)]
+    if any(given) and not all(given):
+        raise click.UsageError("the ID application needs all of --doc-number, --birth and --expiry")
+    mrz = Mrz(doc_number, birth, expiry) if doc_number and birth and expiry else None
+    trust: tuple[object, ...] = ()
+    if trust_path is not None:
+        from cryptography import x509
+
+        try:
+            trust = tuple(x509.load_pem_x509_certificates(trust_path.read_bytes()))
+        except ValueError:
+            raise CardkitError(f"{trust_path}: not a PEM certificate") from None
+    with open_reader(reader_name).connect() as conn:
+        report = CitizenCard(CardChannel(conn), mrz=mrz, social_pin=pin, trust=trust).read()
+    if as_json:
+        click.echo(json.dumps({
+            "directory": [{"aid": aid.hex().upper(), "label": label} for aid, label in report.directory],
+            "applications": [{"kind": a.kind, "name": a.name, "aid": a.aid.hex().upper(), "status": a.status.value,
+                              "fields": dict(a.fields), "reason": a.reason} for a in report.applications],
+        }, indent=2, ensure_ascii=False))
+        return
+    from rich.markup import escape
+    from rich.panel import Panel
+
+    colours = {"ok": "green", "absent": "dim", "blocked": "red", "locked": "yellow", "error": "red"}
+    for app in report.applications:
+        lines = [f"{escape(k)}: {escape(v)}" for k, v in app.fields.items()]
+        if app.reason:
+            lines.append(f"[italic]{escape(app.reason)}[/]")
+        colour = colours[app.status.value]
+        title = f"[bold]{escape(app.name)}[/] {app.aid.hex().upper()} [{colour}]{app.status.value}[/]"
+        console.print(Panel("\n".join(lines) or "-", expand=False, title=title))

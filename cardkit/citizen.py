@@ -1,0 +1,200 @@
+"""CitizenCard: one object for the whole unified citizen card.
+
+It discovers what the card carries — EF.DIR (SFI 30 of the MF: ``61 { 4F AID, 50 label }``), then a
+SELECT of every application cardkit knows, so a card without EF.DIR is found too — and reads each
+application with its own client: the bank applications (``cardkit.emv.reading``; PAN masked), the
+transit purse (``cardkit.purse``), the ID application (``cardkit.eid``: only with the MRZ data that
+opens it) and the social insurance application (``cardkit.social``: public card data, the rest
+with a terminal SAM and the PIN). An application that is absent, blocked or locked is reported as
+such, never as a crash: each panel carries its status and the reason.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from cardkit import tlv
+from cardkit.apdu import SW, CommandAPDU
+from cardkit.errors import CardkitError, TlvError, TransportError
+from cardkit.readers.channel import CardChannel
+
+__all__ = ["KNOWN_APPLICATIONS", "AppStatus", "ApplicationReport", "CitizenCard", "CitizenReport", "Mrz"]
+
+log = logging.getLogger(__name__)
+
+EF_DIR_SFI = 30
+MF = bytes.fromhex("3F00")
+
+#: The applications cardkit reads, by AID: (kind, name).
+KNOWN_APPLICATIONS: Mapping[bytes, tuple[str, str]] = {
+    bytes.fromhex("A000000333010101"): ("bank", "bank debit (PBOC)"),
+    bytes.fromhex("A000000333010102"): ("bank", "bank credit (PBOC)"),
+    bytes.fromhex("A000000632010105"): ("transit", "transit purse"),
+    bytes.fromhex("A0000002471001"): ("eid", "identity (ICAO 9303)"),
+    bytes.fromhex("D156000005010100"): ("social", "social insurance"),
+}
+
+
+class AppStatus(enum.Enum):
+    OK = "ok"
+    ABSENT = "absent"
+    BLOCKED = "blocked"
+    LOCKED = "locked"  # present, but this reading lacks what opens it (MRZ data, a SAM, the PIN)
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class ApplicationReport:
+    """One panel: what the application is, its status, and what was read (display strings)."""
+
+    kind: str
+    name: str
+    aid: bytes
+    status: AppStatus
+    fields: Mapping[str, str] = field(default_factory=dict)
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class CitizenReport:
+    """The whole card: its directory and one report per known application."""
+
+    directory: tuple[tuple[bytes, str], ...]
+    applications: tuple[ApplicationReport, ...]
+
+    def by_kind(self, kind: str) -> list[ApplicationReport]:
+        return [a for a in self.applications if a.kind == kind]
+
+
+@dataclass(frozen=True)
+class Mrz:
+    """What opens the ID application (Basic Access Control): document number, YYMMDD dates."""
+
+    document_number: str
+    birth: str
+    expiry: str
+
+
+Reader = Callable[["CitizenCard", bytes, str], ApplicationReport]
+
+
+class CitizenCard:
+    """Read every application of one card through one channel.
+
+    Args:
+        channel: the card, in any reader.
+        mrz: opens the ID application; without it the ID is reported LOCKED.
+        social_pin: with the demo SAM, reads the protected social insurance records.
+        trust: CSCA certificates for the ID's passive authentication chain.
+    """
+
+    def __init__(self, channel: CardChannel, *, mrz: Mrz | None = None, social_pin: str | None = None,
+                 trust: tuple[Any, ...] = ()) -> None:
+        self.channel = channel
+        self.mrz = mrz
+        self.social_pin = social_pin
+        self.trust = trust
+
+    # ------------------------------------------------------------------------------ discovery
+    def directory(self) -> list[tuple[bytes, str]]:
+        """EF.DIR's entries (AID, label); empty when the card has no MF or no EF.DIR."""
+        out: list[tuple[bytes, str]] = []
+        if not self.channel.transmit(CommandAPDU(0x00, 0xA4, 0x00, 0x00, MF, le=256)).ok:
+            return out
+        for number in range(1, 64):
+            resp = self.channel.transmit(CommandAPDU(0x00, 0xB2, number, (EF_DIR_SFI << 3) | 4, le=256))
+            if resp.sw != SW.OK:
+                break
+            try:
+                for entry in tlv.decode(resp.data):
+                    aid, label = tlv.find(entry.children, 0x4F), tlv.find(entry.children, 0x50)
+                    if entry.tag == b"\x61" and aid is not None:
+                        out.append((aid.value, label.value.decode("ascii", "replace") if label else ""))
+            except TlvError:
+                log.info("EF.DIR record %d is not BER-TLV; skipped", number)
+        return out
+
+    def read(self) -> CitizenReport:
+        """Every known application, present or not, in a fixed order; and the directory."""
+        directory = self.directory()
+        reports = []
+        for aid, (kind, name) in KNOWN_APPLICATIONS.items():
+            try:
+                reports.append(_READERS[kind](self, aid, name))
+            except TransportError:
+                raise
+            except CardkitError as exc:  # one application's failure is its panel, not the card's
+                log.info("%s: %s", name, exc)
+                reports.append(ApplicationReport(kind, name, aid, AppStatus.ERROR, reason=str(exc)))
+        return CitizenReport(tuple(directory), tuple(reports))
+
+    def _select(self, aid: bytes) -> AppStatus:
+        resp = self.channel.transmit(CommandAPDU(0x00, 0xA4, 0x04, 0x00, aid, le=256))
+        if resp.sw == SW.OK:
+            return AppStatus.OK
+        if resp.sw in (SW.SELECTED_FILE_INVALIDATED, SW.FUNCTION_NOT_SUPPORTED):
+            return AppStatus.BLOCKED
+        return AppStatus.ABSENT
+
+
+def _money(fen: int) -> str:
+    return f"{Decimal(fen).scaleb(-2):.2f} CNY"
+
+
+def _bank(card: CitizenCard, aid: bytes, name: str) -> ApplicationReport:
+    status = card._select(aid)
+    if status is not AppStatus.OK:
+        return ApplicationReport("bank", name, aid, status, reason="SELECT refused" if status is AppStatus.BLOCKED
+                                 else "not on this card")
+    from cardkit.emv import Kernel, SupportedAid, TerminalConfig
+    from cardkit.emv.masking import masked_value
+    from cardkit.emv.reading import read_card
+
+    config = TerminalConfig(aids=(SupportedAid(aid, partial_match=False),), use_pse=False)
+    apps = read_card(Kernel(card.channel, config)).applications
+    if not apps:
+        return ApplicationReport("bank", name, aid, AppStatus.BLOCKED, reason="the application refuses selection")
+    app = apps[0]
+    if app.error:
+        return ApplicationReport("bank", name, aid, AppStatus.ERROR, reason=app.error)
+    fields = {"label": app.label, "PAN": masked_value(0x5A, app.data.get(0x5A, b""))}
+    expiry = app.data.get(0x5F24)
+    if expiry:
+        fields["expiry"] = f"20{expiry.hex()[:2]}-{expiry.hex()[2:4]}"
+    if 0x9F79 in app.counters:
+        fields["electronic cash"] = _money(int(app.counters[0x9F79].hex()))
+    if 0x9F17 in app.counters:
+        fields["PIN tries left"] = str(app.counters[0x9F17][0])
+    return ApplicationReport("bank", name, aid, AppStatus.OK, fields)
+
+
+def _transit(card: CitizenCard, aid: bytes, name: str) -> ApplicationReport:
+    status = card._select(aid)
+    if status is not AppStatus.OK:
+        return ApplicationReport("transit", name, aid, status, reason="not on this card")
+    from cardkit.emv.outcome import mask_pan
+    from cardkit.purse import PurseClient
+
+    info = PurseClient(card.channel, aid=aid).select()
+    return ApplicationReport("transit", name, aid, AppStatus.OK, {
+        "serial": mask_pan(info.serial), "balance": _money(info.balance),
+        "valid": f"{info.start:%Y-%m-%d} to {info.expiry:%Y-%m-%d}"})
+
+
+def _presence(kind: str) -> Reader:
+    """For an application this module does not read yet: present or absent, nothing more."""
+    def read(card: CitizenCard, aid: bytes, name: str) -> ApplicationReport:
+        status = card._select(aid)
+        if status is AppStatus.OK:
+            return ApplicationReport(kind, name, aid, AppStatus.LOCKED, reason="present; not read")
+        return ApplicationReport(kind, name, aid, status, reason="not on this card")
+    return read
+
+
+_READERS: dict[str, Reader] = {"bank": _bank, "transit": _transit, "eid": _presence("eid"),
+                               "social": _presence("social")}
