@@ -1,0 +1,59 @@
+"""CitizenCard on the demo card: every application reported, absent and blocked ones said so."""
+
+from __future__ import annotations
+
+from cardkit.citizen import AppStatus, CitizenCard
+from cardkit.crypto.oda import CapkStore
+from cardkit.emv import Kernel, OnlineRequest, OnlineResponse, TerminalConfig
+from cardkit.issuer.authorization import ScriptCommand
+from cardkit.issuer.demo_keys import demo_capk, demo_issuer
+from cardkit.readers import CardChannel, VirtualReader
+from pos_sim.demo_card import DEMO_PIN, make_demo_card
+from pos_sim.issuer_standin import IssuerStandIn
+
+
+def channel(card: object) -> CardChannel:
+    return CardChannel(VirtualReader(card).connect())  # type: ignore[arg-type]
+
+
+def test_the_demo_card_lists_and_reads_its_applications() -> None:
+    report = CitizenCard(channel(make_demo_card())).read()
+    labels = [label for _, label in report.directory]
+    assert labels[:3] == ["PBOC DEBIT", "PBOC CREDIT", "TRANSIT"]
+    debit, credit = report.by_kind("bank")
+    assert debit.status is AppStatus.OK and debit.fields["PAN"] == "622848*********0018"
+    assert debit.fields["electronic cash"] == "500.00 CNY" and credit.fields["PAN"].endswith("0026")
+    [transit] = report.by_kind("transit")
+    assert transit.status is AppStatus.OK and transit.fields["balance"] == "50.00 CNY"
+    assert "6228480000000000018" not in repr(report)
+
+
+def test_a_blocked_bank_application_is_reported_not_raised() -> None:
+    card = make_demo_card()
+    standin = IssuerStandIn(demo_issuer())
+    standin.queue_script(ScriptCommand.APPLICATION_BLOCK, template=0x72)
+
+    def online(request: OnlineRequest) -> OnlineResponse | None:
+        return standin.online(request)
+
+    store = CapkStore()
+    store.add(demo_capk())
+    assert Kernel(channel(card), TerminalConfig(capk=store), pin_entry=lambda _r: DEMO_PIN,
+                  online=online).run(100).approved
+    report = CitizenCard(channel(card)).read()
+    debit, credit = report.by_kind("bank")
+    assert debit.status is AppStatus.BLOCKED and credit.status is AppStatus.OK
+
+
+def test_a_card_with_only_a_bank_application_and_no_mf() -> None:
+    from applets.bank import install_bank
+    from applets.runtime import SimulatedCard
+    from cardkit.issuer import DEBIT_AID, BankProduct, prepare_bank_dgis
+    from pos_sim.demo_card import demo_accounts
+
+    card = SimulatedCard()
+    install_bank(card, {DEBIT_AID: prepare_bank_dgis(demo_accounts()[0], demo_issuer(), product=BankProduct())})
+    report = CitizenCard(channel(card)).read()
+    assert report.directory == ()
+    assert [a.status for a in report.applications] == [AppStatus.OK, AppStatus.ABSENT, AppStatus.ABSENT,
+                                                       AppStatus.ABSENT, AppStatus.ABSENT]
