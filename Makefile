@@ -5,11 +5,11 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# The demo serves its card to pcscd (pyscard builds against libpcsclite); the tests also drive
-# scriptor (pcsc-tools), check that Wireshark (tshark) dissects our pcap traces, and draw
-# Chinese receipts as PNG (a CJK font).
-DEMO_PACKAGES := pcscd libpcsclite-dev swig gcc python3-dev vsmartcard-vpcd opensc
-TEST_PACKAGES := $(DEMO_PACKAGES) pcsc-tools tshark fonts-wqy-microhei
+# The demo serves its card to pcscd (pyscard builds against libpcsclite) and draws its Chinese
+# receipt as a PNG (Pillow and a CJK font); the tests also drive scriptor (pcsc-tools) and check
+# that Wireshark (tshark) dissects our pcap traces.
+DEMO_PACKAGES := pcscd libpcsclite-dev swig gcc python3-dev vsmartcard-vpcd opensc fonts-wqy-microhei
+TEST_PACKAGES := $(DEMO_PACKAGES) pcsc-tools tshark
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test venv bench lint clean
@@ -34,7 +34,7 @@ endef
 
 demo: venv
 	$(call install_missing,$(DEMO_PACKAGES))
-	$(BIN)/pip install -q -e '.[pcsc]'
+	$(BIN)/pip install -q -e '.[pcsc,image]'
 	$(BIN)/cardkit demo
 
 test: venv
