@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from functools import cache
 
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from cardkit.crypto.oda import Capk, RsaPublic, make_issuer_certificate
@@ -25,9 +26,15 @@ __all__ = [
     "DEMO_PURSE_MLK",
     "DEMO_PURSE_MPK",
     "DEMO_PURSE_MTK",
+    "DEMO_SOCIAL_MAK",
+    "DEMO_SOCIAL_MPK",
+    "DEMO_SOCIAL_MTK",
+    "DEMO_SOCIAL_MUK",
     "DEMO_RID",
     "DEMO_ZPK",
     "demo_capk",
+    "demo_csca",
+    "demo_document_signer",
     "demo_issuer",
 ]
 
@@ -49,6 +56,14 @@ DEMO_ZPK = bytes.fromhex("0E1F2C3D4A5B68798697A4B5C2D3E0F1")
 DEMO_PURSE_MLK = bytes.fromhex("4C4B4C4B4C4B4C4B0000000000000001")
 DEMO_PURSE_MPK = bytes.fromhex("504B504B504B504B0000000000000002")
 DEMO_PURSE_MTK = bytes.fromhex("544B544B544B544B0000000000000003")
+
+# Social insurance issuer master keys, 16 bytes each: terminal authentication (MAK), medical
+# purchase (MPK), TAC (MTK) and PIN unblock (MUK). TEST keys: each card's DAK/DPK/DTK/DUK is
+# diversified from them by its card number, and the demo SAM and issuer hold these masters.
+DEMO_SOCIAL_MAK = bytes.fromhex("53414B4153414B410000000000000011")
+DEMO_SOCIAL_MPK = bytes.fromhex("53504B53504B53500000000000000012")
+DEMO_SOCIAL_MTK = bytes.fromhex("53544B53544B53540000000000000013")
+DEMO_SOCIAL_MUK = bytes.fromhex("53554B53554B53550000000000000014")
 
 DEMO_ISSUER_ID = "622848"  # the BIN the demo issuer certificate is valid for
 DEMO_PAN = "6228480000000000018"  # Luhn-valid demo card number under that BIN
@@ -131,3 +146,74 @@ def demo_issuer() -> IssuerKeys:
         certificate=certificate,
         capk=demo_capk(),
     )
+
+
+# -- ID application PKI (ICAO 9303-12): TEST country signing CA and document signer ------------------
+# ECDSA P-256, generated once with cryptography and pasted here. CSCA valid 2024-01-01..2040-01-01
+# (self-signed, CA, pathlen 0, keyCertSign|cRLSign); document signer 2025-01-01..2035-01-01, issued by
+# the CSCA (digitalSignature). PUBLIC TEST keys: anyone can sign a SOD that verifies under this CSCA.
+DEMO_CSCA_KEY_PEM = """\
+-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgJI/9p6XbWE6s/oWc
+TP84513HQYH4F5SvT7F8QY/t99+hRANCAAQ8FoJFYi62ER9nfr/DHTt9ggEX9NuD
+32MvkqvzpGOWqqCCB53qLDvd38rDPLTiSm4HRLCe9e2lE4+JC4oJ9J2K
+-----END PRIVATE KEY-----
+"""
+
+DEMO_CSCA_CERT_PEM = """\
+-----BEGIN CERTIFICATE-----
+MIIB5zCCAY2gAwIBAgICEAEwCgYIKoZIzj0EAwIwWTELMAkGA1UEBhMCQ04xFTAT
+BgNVBAoMDGNhcmRraXQgVEVTVDEzMDEGA1UEAwwqY2FyZGtpdCBURVNUIENTQ0Eg
+KG5vdCBmb3IgcmVhbCBkb2N1bWVudHMpMB4XDTI0MDEwMTAwMDAwMFoXDTQwMDEw
+MTAwMDAwMFowWTELMAkGA1UEBhMCQ04xFTATBgNVBAoMDGNhcmRraXQgVEVTVDEz
+MDEGA1UEAwwqY2FyZGtpdCBURVNUIENTQ0EgKG5vdCBmb3IgcmVhbCBkb2N1bWVu
+dHMpMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEPBaCRWIuthEfZ36/wx07fYIB
+F/Tbg99jL5Kr86Rjlqqggged6iw73d/Kwzy04kpuB0SwnvXtpROPiQuKCfSdiqNF
+MEMwEgYDVR0TAQH/BAgwBgEB/wIBADAOBgNVHQ8BAf8EBAMCAQYwHQYDVR0OBBYE
+FAfmEVwYBN6gY2sbOMEUI37uLNrSMAoGCCqGSM49BAMCA0gAMEUCIF+uJWv4hJ1f
+QoQqE/IPT6s6ruH9ggeqvQ8NmmJl3xk6AiEAiX8F3zHVZbb2LvPTN9Ss6YIrrJzf
+S0EIqRMJZkkiLCk=
+-----END CERTIFICATE-----
+"""
+
+DEMO_DS_KEY_PEM = """\
+-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgtSYOYsjqkzVN46k7
+QQ1/4Xq+dJKQh46HGY6ZxwFwhRqhRANCAASgXKuaZdwk/jcG1oYpsYeNeyloCvy+
+t79ti5bD+nwNywFbKRMPk8SymQe1eK04wlT4qh7rydlRx/mcjeqfE0pX
+-----END PRIVATE KEY-----
+"""
+
+DEMO_DS_CERT_PEM = """\
+-----BEGIN CERTIFICATE-----
+MIIB6jCCAY+gAwIBAgICIAEwCgYIKoZIzj0EAwIwWTELMAkGA1UEBhMCQ04xFTAT
+BgNVBAoMDGNhcmRraXQgVEVTVDEzMDEGA1UEAwwqY2FyZGtpdCBURVNUIENTQ0Eg
+KG5vdCBmb3IgcmVhbCBkb2N1bWVudHMpMB4XDTI1MDEwMTAwMDAwMFoXDTM1MDEw
+MTAwMDAwMFowTjELMAkGA1UEBhMCQ04xFTATBgNVBAoMDGNhcmRraXQgVEVTVDEo
+MCYGA1UEAwwfY2FyZGtpdCBURVNUIERvY3VtZW50IFNpZ25lciAwMTBZMBMGByqG
+SM49AgEGCCqGSM49AwEHA0IABKBcq5pl3CT+NwbWhimxh417KWgK/L63v22LlsP6
+fA3LAVspEw+TxLKZB7V4rTjCVPiqHuvJ2VHH+ZyN6p8TSlejUjBQMA4GA1UdDwEB
+/wQEAwIHgDAfBgNVHSMEGDAWgBQH5hFcGATeoGNrGzjBFCN+7iza0jAdBgNVHQ4E
+FgQUCp99mYuW2mmKo296N38neDkFikcwCgYIKoZIzj0EAwIDSQAwRgIhAJyr2sr6
+qxMVQrkmtMFuvQE1qdn8zoOAkjdgfVJT4LJzAiEAyjEadJsmxrHvYX/uxRjdxyql
+USVeiFrCH7C8pg29fNo=
+-----END CERTIFICATE-----
+"""
+
+
+def _ec_pair(key_pem: str, cert_pem: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    key = load_pem_private_key(key_pem.encode(), password=None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    return key, x509.load_pem_x509_certificate(cert_pem.encode())
+
+
+@cache
+def demo_csca() -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    """The TEST country signing CA of the ID application: (private key, self-signed certificate)."""
+    return _ec_pair(DEMO_CSCA_KEY_PEM, DEMO_CSCA_CERT_PEM)
+
+
+@cache
+def demo_document_signer() -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    """The TEST document signer (signs EF.SOD): (private key, certificate issued by :func:`demo_csca`)."""
+    return _ec_pair(DEMO_DS_KEY_PEM, DEMO_DS_CERT_PEM)
