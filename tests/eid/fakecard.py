@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -175,3 +176,32 @@ class FakeEidCard:
                 return ResponseAPDU(r.to_bytes(32, "big") + s.to_bytes(32, "big"), SW.OK)
             return ResponseAPDU(_rsa_9796_2_sign(self.aa_key, c.data), SW.OK)
         return ResponseAPDU.status(SW.INS_NOT_SUPPORTED)
+
+
+class FlipMac:
+    """Wraps a card: flips a bit of the last byte of DO 8E (just before the SW) in protected
+    response number ``n`` — a response whose MAC does not verify."""
+
+    def __init__(self, card: Any, n: int) -> None:
+        self.card, self.n, self.count = card, n, 0
+
+    @property
+    def atr(self) -> bytes:
+        return bytes(self.card.atr)
+
+    def power_on(self) -> bytes:
+        return bytes(self.card.power_on())
+
+    def reset(self) -> bytes:
+        return bytes(self.card.reset())
+
+    def power_off(self) -> None:
+        self.card.power_off()
+
+    def transmit(self, capdu: bytes) -> bytes:
+        r = bytes(self.card.transmit(capdu))
+        if capdu[0] & 0x0C:
+            self.count += 1
+            if self.count == self.n:
+                r = r[:-3] + bytes([r[-3] ^ 0x80]) + r[-2:]
+        return r

@@ -21,6 +21,7 @@ from cardkit.issuer.eid_data import IdHolder, prepare_eid
 from cardkit.readers import CardChannel, VirtualReader
 
 from . import lds_builder as b
+from .fakecard import FlipMac
 
 HOLDER = IdHolder("E98765432", "LI", "XIAO MING", "李小明", "F", date(1985, 12, 24), date(2032, 6, 30),
                   "11010519851224018X", address="上海市黄浦区人民大道200号")
@@ -76,36 +77,8 @@ def test_wrong_mrz_is_access_denied() -> None:
     assert reader.read(photo=False).full_name == "李小明"
 
 
-class _FlipMac:
-    """The card's response MAC (last byte of DO 8E) flipped in protected response ``n``."""
-
-    def __init__(self, card: SimulatedCard, n: int) -> None:
-        self.card, self.n, self.count = card, n, 0
-
-    @property
-    def atr(self) -> bytes:
-        return self.card.atr
-
-    def power_on(self) -> bytes:
-        return self.card.power_on()
-
-    def reset(self) -> bytes:
-        return self.card.reset()
-
-    def power_off(self) -> None:
-        self.card.power_off()
-
-    def transmit(self, capdu: bytes) -> bytes:
-        r = self.card.transmit(capdu)
-        if capdu[0] & 0x0C:
-            self.count += 1
-            if self.count == self.n:
-                r = r[:-3] + bytes([r[-3] ^ 0x80]) + r[-2:]
-        return r
-
-
 def test_a_wrong_response_mac_ends_the_session() -> None:
-    reader = _open(_FlipMac(_card(), 4))
+    reader = _open(FlipMac(_card(), 4))
     with pytest.raises(SecureMessagingError, match="does not verify"):
         reader.read()
     with pytest.raises(SecureMessagingError, match="ended"):

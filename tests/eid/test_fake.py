@@ -10,7 +10,7 @@ from cardkit.eid import AccessDenied, EidError, EidReader, SecureMessagingError,
 from cardkit.readers import CardChannel, VirtualReader
 
 from . import lds_builder as b
-from .fakecard import BIRTH, DOC, EXPIRY, FakeEidCard, make_documents
+from .fakecard import BIRTH, DOC, EXPIRY, FakeEidCard, FlipMac, make_documents
 
 
 def _channel(card: object) -> CardChannel:
@@ -75,33 +75,8 @@ def test_not_open() -> None:
         reader.read()
 
 
-class _FlipMac:
-    """Wraps a card: flips the last byte of DO 8E (just before the SW) in response ``n``."""
-
-    def __init__(self, card: FakeEidCard, n: int) -> None:
-        self.card, self.n, self.count = card, n, 0
-        self.atr = card.atr
-
-    def power_on(self) -> bytes:
-        return self.card.power_on()
-
-    def reset(self) -> bytes:
-        return self.card.reset()
-
-    def power_off(self) -> None:
-        self.card.power_off()
-
-    def transmit(self, capdu: bytes) -> bytes:
-        r = self.card.transmit(capdu)
-        if capdu[0] & 0x0C:
-            self.count += 1
-            if self.count == self.n:
-                r = r[:-3] + bytes([r[-3] ^ 0x01]) + r[-2:]
-        return r
-
-
 def test_wrong_response_mac_ends_the_session(card: FakeEidCard) -> None:
-    reader = EidReader(_channel(_FlipMac(card, 3)))
+    reader = EidReader(_channel(FlipMac(card, 3)))
     reader.open(DOC, BIRTH, EXPIRY)
     with pytest.raises(SecureMessagingError, match="does not verify"):
         reader.read()
