@@ -11,17 +11,31 @@ from datetime import date
 
 from applets.bank import install_bank
 from applets.runtime import SimulatedCard, new_blank_card
+from applets.social import install_social
 from applets.transit import install_transit
 from cardkit.issuer import CREDIT_AID, DEBIT_AID, BankAccount, BankProduct, IssuerKeys, prepare_bank_dgis
-from cardkit.issuer.demo_keys import DEMO_PAN, DEMO_PURSE_MLK, DEMO_PURSE_MPK, DEMO_PURSE_MTK, demo_issuer
+from cardkit.issuer.demo_keys import (
+    DEMO_PAN,
+    DEMO_PURSE_MLK,
+    DEMO_PURSE_MPK,
+    DEMO_PURSE_MTK,
+    DEMO_SOCIAL_MAK,
+    DEMO_SOCIAL_MPK,
+    DEMO_SOCIAL_MTK,
+    DEMO_SOCIAL_MUK,
+    demo_issuer,
+)
+from cardkit.issuer.social_data import SocialAccount, prepare_social
 from cardkit.issuer.transit_data import TransitAccount, prepare_transit
 
 __all__ = [
     "DEMO_CREDIT_PAN",
     "DEMO_HOLDER",
     "DEMO_PIN",
+    "DEMO_SOCIAL_CARD_NUMBER",
     "DEMO_TRANSIT_SERIAL",
     "demo_accounts",
+    "demo_social_account",
     "demo_transit_account",
     "make_demo_card",
 ]
@@ -31,6 +45,8 @@ DEMO_PIN = "123456"
 DEMO_CREDIT_PAN = "6228480000000000026"
 DEMO_SERIAL = "8986000000000000018"
 DEMO_TRANSIT_SERIAL = "31000000000000000018"  # 20 digits; the last 16 diversify the purse keys
+DEMO_SOCIAL_CARD_NUMBER = "1101050000000018"  # 16 digits; diversifies the social insurance keys
+DEMO_SOCIAL_ID_NUMBER = "110105199001010010"  # GB 11643 check digit 0; born 1990-01-01
 
 
 def demo_accounts(today: date | None = None) -> tuple[BankAccount, BankAccount]:
@@ -49,6 +65,15 @@ def demo_transit_account(today: date | None = None) -> TransitAccount:
                           date(today.year + 4, 12, 31), initial_balance=5_000, max_balance=100_000)
 
 
+
+def demo_social_account(today: date | None = None) -> SocialAccount:
+    """The demo social insurance card: 张三 (ZHANG/SAN), all five schemes enrolled, 800.00 CNY medical."""
+    today = today or date.today()
+    return SocialAccount(DEMO_SOCIAL_CARD_NUMBER, "110105", date(today.year - 1, 1, 1), date(today.year + 9, 12, 31),
+                         "张三", DEMO_HOLDER, "1", "01", date(1990, 1, 1), DEMO_SOCIAL_ID_NUMBER, pin=DEMO_PIN,
+                         initial_balance=80_000)
+
+
 def make_demo_card(
     *,
     issuer: IssuerKeys | None = None,
@@ -57,7 +82,8 @@ def make_demo_card(
     serial: str = DEMO_SERIAL,
 ) -> SimulatedCard:
     """A blank card with the bank debit (priority 1) and credit (priority 2) applications, and the
-    transit purse (:data:`DEMO_TRANSIT_SERIAL`, 50.00 CNY, from the demo purse master keys).
+    transit purse (:data:`DEMO_TRANSIT_SERIAL`, 50.00 CNY, from the demo purse master keys), and the
+    social insurance application (:data:`DEMO_SOCIAL_CARD_NUMBER`, 800.00 CNY medical, PIN 123456).
 
     ``accounts`` and ``products`` replace the demo ones pairwise (tests use them to make an
     expired card, a card with other limits ...).
@@ -76,4 +102,7 @@ def make_demo_card(
     )
     install_transit(card, prepare_transit(demo_transit_account(), mlk=DEMO_PURSE_MLK, mpk=DEMO_PURSE_MPK,
                                           mtk=DEMO_PURSE_MTK))
+    install_social(card, prepare_social(demo_social_account(), terminal_auth_master=DEMO_SOCIAL_MAK,
+                                        purchase_master=DEMO_SOCIAL_MPK, tac_master=DEMO_SOCIAL_MTK,
+                                        unblock_master=DEMO_SOCIAL_MUK))
     return card

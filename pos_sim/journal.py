@@ -60,9 +60,9 @@ log = logging.getLogger(__name__)
 
 #: The transaction kinds a journal entry (and a receipt) can be.
 KINDS: tuple[str, ...] = ("sale", "refund", "void", "preauth", "completion", "balance", "ec_load", "fare",
-                          "purse_load")
+                          "purse_load", "medical")
 # what the merchant collects: the host's 0500 counts EC loads (and purse top-ups) as debits too
-_DEBIT_KINDS = frozenset({"sale", "completion", "ec_load", "fare", "purse_load"})
+_DEBIT_KINDS = frozenset({"sale", "completion", "ec_load", "fare", "purse_load", "medical"})
 _CREDIT_KINDS = frozenset({"refund"})
 
 _SCHEMA_NAME = "cardkit-journal"

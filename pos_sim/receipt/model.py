@@ -36,6 +36,7 @@ KIND_LABELS: dict[str, str] = {
     "ec_load": "圈存 EC LOAD",
     "fare": "乘车 FARE",
     "purse_load": "充值 TOP-UP",
+    "medical": "医保支付 MEDICAL",
 }
 assert set(KIND_LABELS) == set(KINDS), "a journal kind without a receipt label"
 

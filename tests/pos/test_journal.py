@@ -336,6 +336,6 @@ def test_entry_fields_are_json_friendly(journal: Journal) -> None:
     e = approve(journal, begin(journal))
     json.dumps(dict(e.request)), json.dumps(dict(e.response or {})), json.dumps(dict(e.outcome or {}))
     assert set(KINDS) == {"sale", "refund", "void", "preauth", "completion", "balance", "ec_load", "fare",
-                          "purse_load"}
+                          "purse_load", "medical"}
     assert e.created <= e.updated and e.created.tzinfo is not None
     os.fspath(journal.path)
