@@ -46,10 +46,11 @@ def test_pay_journal_and_receipt(social, tmp_path: Path) -> None:  # type: ignor
     assert json.loads(social("info", "--json")[1])["medical_balance"] == "787.50"
 
 
-def test_wrong_and_blocked_pin(social) -> None:  # type: ignore[no-untyped-def]
-    code, _, err = social("pay", "1", "--pin", "000000")
+def test_wrong_and_blocked_pin(social, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    journal = ("--journal", str(tmp_path / "clinic.sqlite"))
+    code, _, err = social("pay", "1", "--pin", "000000", *journal)
     assert code == 3 and "wrong PIN: 2 tries left" in err and err.count("\n") == 1
-    social("pay", "1", "--pin", "000000")
-    social("pay", "1", "--pin", "000000")
-    code, _, err = social("pay", "1", "--pin", "123456")
+    social("pay", "1", "--pin", "000000", *journal)
+    social("pay", "1", "--pin", "000000", *journal)
+    code, _, err = social("pay", "1", "--pin", "123456", *journal)
     assert code == 3 and "blocked" in err
