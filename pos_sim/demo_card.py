@@ -12,6 +12,7 @@ from datetime import date
 from applets.bank import install_bank
 from applets.eid import install_eid
 from applets.runtime import SimulatedCard, new_blank_card
+from applets.social import install_social
 from applets.transit import install_transit
 from cardkit.issuer import CREDIT_AID, DEBIT_AID, BankAccount, BankProduct, IssuerKeys, prepare_bank_dgis
 from cardkit.issuer.demo_keys import (
@@ -19,10 +20,15 @@ from cardkit.issuer.demo_keys import (
     DEMO_PURSE_MLK,
     DEMO_PURSE_MPK,
     DEMO_PURSE_MTK,
+    DEMO_SOCIAL_MAK,
+    DEMO_SOCIAL_MPK,
+    DEMO_SOCIAL_MTK,
+    DEMO_SOCIAL_MUK,
     demo_document_signer,
     demo_issuer,
 )
 from cardkit.issuer.eid_data import IdHolder, prepare_eid
+from cardkit.issuer.social_data import SocialAccount, prepare_social
 from cardkit.issuer.transit_data import TransitAccount, prepare_transit
 
 __all__ = [
@@ -32,9 +38,11 @@ __all__ = [
     "DEMO_EXPIRY",
     "DEMO_HOLDER",
     "DEMO_PIN",
+    "DEMO_SOCIAL_CARD_NUMBER",
     "DEMO_TRANSIT_SERIAL",
     "demo_accounts",
     "demo_id_holder",
+    "demo_social_account",
     "demo_transit_account",
     "make_demo_card",
 ]
@@ -49,6 +57,8 @@ DEMO_DOCUMENT_NUMBER = "E12345678"
 DEMO_BIRTH = "900101"
 DEMO_EXPIRY = date(date.today().year + 4, 12, 31).strftime("%y%m%d")  # like the bank accounts
 DEMO_CITIZEN_ID = "110105199001010010"  # GB 11643 check character 0
+DEMO_SOCIAL_CARD_NUMBER = "1101050000000018"  # 16 digits; diversifies the social insurance keys
+DEMO_SOCIAL_ID_NUMBER = "110105199001010010"  # GB 11643 check digit 0; born 1990-01-01
 
 
 def demo_accounts(today: date | None = None) -> tuple[BankAccount, BankAccount]:
@@ -67,6 +77,15 @@ def demo_transit_account(today: date | None = None) -> TransitAccount:
                           date(today.year + 4, 12, 31), initial_balance=5_000, max_balance=100_000)
 
 
+
+def demo_social_account(today: date | None = None) -> SocialAccount:
+    """The demo social insurance card: 张三 (ZHANG/SAN), all five schemes enrolled, 800.00 CNY medical."""
+    today = today or date.today()
+    return SocialAccount(DEMO_SOCIAL_CARD_NUMBER, "110105", date(today.year - 1, 1, 1), date(today.year + 9, 12, 31),
+                         "张三", DEMO_HOLDER, "1", "01", date(1990, 1, 1), DEMO_SOCIAL_ID_NUMBER, pin=DEMO_PIN,
+                         initial_balance=80_000)
+
+
 def demo_id_holder(today: date | None = None) -> IdHolder:
     """The demo ID document: 张三 (ZHANG/SAN), born 1990-01-01, valid like the bank accounts."""
     today = today or date.today()
@@ -82,7 +101,8 @@ def make_demo_card(
     serial: str = DEMO_SERIAL,
 ) -> SimulatedCard:
     """A blank card with the bank debit (priority 1) and credit (priority 2) applications, and the
-    transit purse (:data:`DEMO_TRANSIT_SERIAL`, 50.00 CNY, from the demo purse master keys).
+    transit purse (:data:`DEMO_TRANSIT_SERIAL`, 50.00 CNY, from the demo purse master keys), and the
+    social insurance application (:data:`DEMO_SOCIAL_CARD_NUMBER`, 800.00 CNY medical, PIN 123456).
  The ID application (ICAO 9303: BAC with :data:`DEMO_DOCUMENT_NUMBER`,
     :data:`DEMO_BIRTH`, :data:`DEMO_EXPIRY`; EF.SOD signed by the TEST document signer).
 
@@ -103,5 +123,8 @@ def make_demo_card(
     )
     install_transit(card, prepare_transit(demo_transit_account(), mlk=DEMO_PURSE_MLK, mpk=DEMO_PURSE_MPK,
                                           mtk=DEMO_PURSE_MTK))
+    install_social(card, prepare_social(demo_social_account(), terminal_auth_master=DEMO_SOCIAL_MAK,
+                                        purchase_master=DEMO_SOCIAL_MPK, tac_master=DEMO_SOCIAL_MTK,
+                                        unblock_master=DEMO_SOCIAL_MUK))
     install_eid(card, prepare_eid(demo_id_holder(), document_signer=demo_document_signer()))
     return card
