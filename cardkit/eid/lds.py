@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
@@ -272,7 +273,7 @@ def parse_dg15(data: bytes) -> PublicKeyTypes:
     dg15 = _outer(data, DataGroup.DG15, "DG15")
     try:
         return load_der_public_key(dg15.value)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise EidError(f"DG15: the active authentication key cannot be loaded ({exc})") from None
 
 

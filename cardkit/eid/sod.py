@@ -12,7 +12,7 @@ certificate was signed by one of them and all are valid now.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -21,6 +21,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from cardkit.eid import _der
 from cardkit.eid._der import Der
@@ -111,6 +112,13 @@ def parse_sod(data: bytes) -> SecurityObject:
     Raises:
         EidError: not an EF.SOD, not SignedData of an LDSSecurityObject, or malformed.
     """
+    try:
+        return _parse_sod(data)
+    except (IndexError, ValueError):  # a SEQUENCE with fewer elements than its type has
+        raise EidError("EF.SOD is malformed: a structure lacks mandatory elements") from None
+
+
+def _parse_sod(data: bytes) -> SecurityObject:
     outer = _der.decode(data).expect(0x77, "EF.SOD")
     info = _der.decode(outer.value).expect(_der.SEQUENCE, "ContentInfo").children()
     if len(info) != 2 or info[0].oid() != OID_SIGNED_DATA:
@@ -124,11 +132,8 @@ def parse_sod(data: bytes) -> SecurityObject:
     rest = signed[3:]
     for element in rest[:-1]:
         if element.tag == _der.CONTEXT_0:
-            for cert in element.children():
-                try:
-                    certificates.append(x509.load_der_x509_certificate(cert.raw))
-                except ValueError:
-                    raise EidError("EF.SOD: an embedded certificate cannot be parsed") from None
+            certificates += [_checked(x509.load_der_x509_certificate, cert.raw, "EF.SOD: an embedded certificate")
+                             for cert in element.children()]
     signer_infos = rest[-1].expect(_der.SET, "signerInfos").children() if rest else []
     if len(signer_infos) != 1:
         raise EidError(f"EF.SOD has {len(signer_infos)} signer infos, ICAO 9303 wants one")
@@ -146,6 +151,17 @@ def parse_sod(data: bytes) -> SecurityObject:
         digest_algorithm=digest, signature_oid=algorithm[0].oid(),
         signature_params=algorithm[1].raw if len(algorithm) > 1 else b"", signed_attributes=attributes,
         signature=signature, content=content, signer_id=sid)
+
+
+def _checked(load: Callable[[bytes], x509.Certificate], data: bytes, what: str) -> x509.Certificate:
+    """Load a certificate and touch every field used later (``cryptography`` parses them lazily)."""
+    try:
+        cert = load(data)
+        _ = (cert.subject, cert.issuer, cert.serial_number, cert.not_valid_before_utc, cert.not_valid_after_utc,
+             cert.public_key(), cert.extensions)
+    except (ValueError, UnsupportedAlgorithm, x509.InvalidVersion):
+        raise EidError(f"{what} cannot be parsed") from None
+    return cert
 
 
 def _signer(certificates: Sequence[x509.Certificate], sid: Der) -> x509.Certificate | None:
@@ -179,6 +195,13 @@ def _verify_signature(sod: SecurityObject) -> str:
     cert = sod.certificate
     if cert is None:
         return "EF.SOD holds no document signer certificate matching its signer"
+    try:
+        return _check_signature(sod, cert)
+    except (EidError, IndexError, ValueError, UnsupportedAlgorithm):
+        return "EF.SOD: the signer info or its certificate's key is malformed"
+
+
+def _check_signature(sod: SecurityObject, cert: x509.Certificate) -> str:
     signed = sod.content
     if sod.signed_attributes is not None:
         attributes = _attributes(sod.signed_attributes)
@@ -305,7 +328,9 @@ def load_trust(data: bytes) -> list[x509.Certificate]:
     """
     try:
         if b"-----BEGIN" in data:
-            return x509.load_pem_x509_certificates(data)
-        return [x509.load_der_x509_certificate(data)]
-    except ValueError:
-        raise EidError("the trust file holds no X.509 certificate (PEM or DER)") from None
+            pems = x509.load_pem_x509_certificates(data)
+            return [_checked(x509.load_der_x509_certificate, c.public_bytes(Encoding.DER), "a trusted certificate")
+                    for c in pems]
+        return [_checked(x509.load_der_x509_certificate, data, "a trusted certificate")]
+    except (ValueError, EidError):
+        raise EidError("the trust file holds no usable X.509 certificate (PEM or DER)") from None
