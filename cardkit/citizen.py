@@ -89,15 +89,16 @@ class CitizenCard:
     Args:
         channel: the card, in any reader.
         mrz: opens the ID application; without it the ID is reported LOCKED.
-        social_pin: with the demo SAM, reads the protected social insurance records.
+        social_sam: the terminal SAM (``cardkit.social.SocialSam``) that opens the protected social
+            insurance records; without it only the public card data is read.
         trust: CSCA certificates for the ID's passive authentication chain.
     """
 
-    def __init__(self, channel: CardChannel, *, mrz: Mrz | None = None, social_pin: str | None = None,
+    def __init__(self, channel: CardChannel, *, mrz: Mrz | None = None, social_sam: Any = None,
                  trust: tuple[Any, ...] = ()) -> None:
         self.channel = channel
         self.mrz = mrz
-        self.social_pin = social_pin
+        self.social_sam = social_sam
         self.trust = trust
 
     # ------------------------------------------------------------------------------ discovery
@@ -196,5 +197,31 @@ def _presence(kind: str) -> Reader:
     return read
 
 
-_READERS: dict[str, Reader] = {"bank": _bank, "transit": _transit, "eid": _presence("eid"),
-                               "social": _presence("social")}
+def _social(card: CitizenCard, aid: bytes, name: str) -> ApplicationReport:
+    status = card._select(aid)
+    if status is not AppStatus.OK:
+        return ApplicationReport("social", name, aid, status, reason="not on this card")
+    from cardkit.social import SocialClient, SocialError
+
+    client = SocialClient(card.channel, aid=aid)
+    info = client.select()
+    fields = {"card number": info.card_number[:4] + "*" * 8 + info.card_number[-4:], "region": info.region,
+              "valid": f"{info.issued:%Y-%m-%d} to {info.expiry:%Y-%m-%d}", "version": info.version}
+    if card.social_sam is None:
+        return ApplicationReport("social", name, aid, AppStatus.LOCKED, fields,
+                                 reason="holder, insurance and balance need the terminal's SAM")
+    try:
+        client.authenticate_terminal(card.social_sam)
+        record = client.read()
+    except SocialError as exc:
+        return ApplicationReport("social", name, aid, AppStatus.LOCKED, fields, reason=str(exc))
+    fields["holder"] = f"{record.holder.name} ({record.holder.latin_name})"
+    fields["born"] = f"{record.holder.birth_date:%Y-%m-%d}"
+    for status_ in record.insurance:
+        since = f" since {status_.since:%Y-%m-%d}" if status_.since else ""
+        fields[status_.scheme.name.lower().replace("_", " ")] = status_.state.name.lower().replace("_", " ") + since
+    fields["medical account"] = _money(record.balance)
+    return ApplicationReport("social", name, aid, AppStatus.OK, fields)
+
+
+_READERS: dict[str, Reader] = {"bank": _bank, "transit": _transit, "eid": _presence("eid"), "social": _social}

@@ -56,11 +56,10 @@ def card_new(blank_out: Path | None, demo_out: Path | None, force: bool) -> None
 @click.option("--doc-number", help="Opens the ID application (with --birth and --expiry, YYMMDD).")
 @click.option("--birth", help="Date of birth YYMMDD (ID application).")
 @click.option("--expiry", help="Document expiry YYMMDD (ID application).")
-@click.option("--pin", help="The social insurance PIN (its protected records).")
 @click.option("--trust", "trust_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="CSCA certificate (PEM) for the ID's passive authentication.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def card_info(reader_name: str, doc_number: str | None, birth: str | None, expiry: str | None, pin: str | None,
+def card_info(reader_name: str, doc_number: str | None, birth: str | None, expiry: str | None,
               trust_path: Path | None, as_json: bool) -> None:
     """Every application on the card, one panel each: absent, blocked or locked ones say so."""
     import json
@@ -81,7 +80,7 @@ def card_info(reader_name: str, doc_number: str | None, birth: str | None, expir
         except ValueError:
             raise CardkitError(f"{trust_path}: not a PEM certificate") from None
     with open_reader(reader_name).connect() as conn:
-        report = CitizenCard(CardChannel(conn), mrz=mrz, social_pin=pin, trust=trust).read()
+        report = CitizenCard(CardChannel(conn), mrz=mrz, social_sam=_social_sam(), trust=trust).read()
     if as_json:
         click.echo(json.dumps({
             "directory": [{"aid": aid.hex().upper(), "label": label} for aid, label in report.directory],
@@ -100,3 +99,11 @@ def card_info(reader_name: str, doc_number: str | None, birth: str | None, expir
         colour = colours[app.status.value]
         title = f"[bold]{escape(app.name)}[/] {app.aid.hex().upper()} [{colour}]{app.status.value}[/]"
         console.print(Panel("\n".join(lines) or "-", expand=False, title=title))
+
+
+def _social_sam() -> object:
+    """This terminal's SAM for the social insurance application: the published demo keys."""
+    from cardkit.issuer.demo_keys import DEMO_SOCIAL_MAK, DEMO_SOCIAL_MPK, DEMO_SOCIAL_MTK
+    from cardkit.social import SocialSam
+
+    return SocialSam(DEMO_SOCIAL_MAK, DEMO_SOCIAL_MPK, DEMO_SOCIAL_MTK, bytes.fromhex("000000000001"))

@@ -57,3 +57,20 @@ def test_a_card_with_only_a_bank_application_and_no_mf() -> None:
     assert report.directory == ()
     assert [a.status for a in report.applications] == [AppStatus.OK, AppStatus.ABSENT, AppStatus.ABSENT,
                                                        AppStatus.ABSENT, AppStatus.ABSENT]
+
+
+def test_social_insurance_public_data_without_a_sam_and_all_of_it_with_one() -> None:
+    from cardkit.issuer.demo_keys import DEMO_SOCIAL_MAK, DEMO_SOCIAL_MPK, DEMO_SOCIAL_MTK
+    from cardkit.social import SocialSam
+
+    card = make_demo_card()
+    [locked] = CitizenCard(channel(card)).read().by_kind("social")
+    assert locked.status is AppStatus.LOCKED and locked.fields["region"] == "110105" and "SAM" in locked.reason
+    assert "holder" not in locked.fields
+    sam = SocialSam(DEMO_SOCIAL_MAK, DEMO_SOCIAL_MPK, DEMO_SOCIAL_MTK, bytes.fromhex("000000000001"))
+    [opened] = CitizenCard(channel(card), social_sam=sam).read().by_kind("social")
+    assert opened.status is AppStatus.OK and opened.fields["holder"] == "张三 (ZHANG/SAN)"
+    assert opened.fields["medical account"] == "800.00 CNY" and opened.fields["pension"].startswith("enrolled")
+    wrong = SocialSam(bytes(16), DEMO_SOCIAL_MPK, DEMO_SOCIAL_MTK, bytes.fromhex("000000000001"))
+    [refused] = CitizenCard(channel(card), social_sam=wrong).read().by_kind("social")
+    assert refused.status is AppStatus.LOCKED and refused.reason
