@@ -152,3 +152,27 @@ def test_files_match_what_was_issued() -> None:
                      (0x011D, 0x1D00)):
         assert reader.read_file(fid) == dgis[dgi], hex(fid)
     assert tlv.decode(reader.read_file(0x010F))[0].tag == b"\x6f"
+
+
+def test_a_plain_command_ends_the_applet_session() -> None:
+    from cardkit.eid import commands
+
+    reader = _open(_card())
+    assert reader.channel.transmit(commands.read_binary(0, 4)).sw == 0x6988  # plain, after BAC
+    with pytest.raises(SecureMessagingError, match="6988"):
+        reader.read_file(0x0101)
+    assert not reader.is_open
+
+
+def test_the_demo_card_and_its_other_applications() -> None:
+    from cardkit.purse import PurseClient
+    from pos_sim.demo_card import DEMO_BIRTH, DEMO_DOCUMENT_NUMBER, DEMO_EXPIRY, demo_id_holder, make_demo_card
+
+    channel = _channel(make_demo_card())
+    identity, verdict = read_id(channel, DEMO_DOCUMENT_NUMBER, DEMO_BIRTH, DEMO_EXPIRY, trust=[demo_csca()[1]])
+    holder = demo_id_holder()
+    assert (identity.full_name, identity.citizen_id, identity.address) == (
+        holder.chinese_name, holder.citizen_id, holder.address)
+    assert identity.mrz.expiry_date == holder.expiry_date and identity.photo is not None
+    assert verdict.genuine and verdict.unaltered and verdict.trusted
+    assert PurseClient(channel).select().balance >= 0  # the same channel, in plain, for the next application
