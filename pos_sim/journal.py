@@ -265,12 +265,13 @@ class Journal:
         if db.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower() != "wal":
             raise JournalError(f"{self.path}: SQLite refused WAL mode")
         db.execute("PRAGMA synchronous=FULL")
-        db.execute("PRAGMA foreign_keys=ON")
         if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
             raise JournalError(f"{self.path}: the journal is corrupt (SQLite quick_check failed)")
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if tables and "meta" not in tables:
             raise JournalError(f"{self.path} is an SQLite database but not a cardkit journal")
+        self._admit_new_kinds()
+        db.execute("PRAGMA foreign_keys=ON")
         with self._write():
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
@@ -282,6 +283,21 @@ class Journal:
             raise JournalError(f"{self.path} is an SQLite database but not a cardkit journal")
         if self._meta("version") != str(_SCHEMA_VERSION):
             raise JournalError(f"{self.path}: journal version {self._meta('version')} is not supported")
+
+    def _admit_new_kinds(self) -> None:
+        """A journal made by an earlier cardkit checks ``kind`` against the kinds of its day: rebuild
+        the table (rows, ids and all) under today's schema, in one transaction, foreign keys off."""
+        row = self._db.execute("SELECT sql FROM sqlite_master WHERE type='table' AND name='entries'").fetchone()
+        if row is None or all(repr(k) in row[0] for k in KINDS):
+            return
+        log.info("%s: admitting new transaction kinds into an older journal", self.path)
+        with self._write() as db:
+            db.execute("ALTER TABLE entries RENAME TO entries_before")
+            for statement in _SCHEMA.split(";"):
+                if "CREATE TABLE IF NOT EXISTS entries" in statement:
+                    db.execute(statement)
+            db.execute(f"INSERT INTO entries ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} FROM entries_before")
+            db.execute("DROP TABLE entries_before")
 
     def close(self) -> None:
         with self._lock:

@@ -339,3 +339,34 @@ def test_entry_fields_are_json_friendly(journal: Journal) -> None:
                           "purse_load", "medical"}
     assert e.created <= e.updated and e.created.tzinfo is not None
     os.fspath(journal.path)
+
+
+def test_a_journal_from_an_earlier_cardkit_admits_todays_kinds(tmp_path: Path) -> None:
+    """Journals made before the transit/medical kinds existed check ``kind`` against the old list."""
+    import sqlite3
+
+    from pos_sim import journal as journal_module
+
+    path = tmp_path / "old.sqlite"
+    old_kinds = ("sale", "refund", "void", "preauth", "completion", "balance", "ec_load")
+    old_schema = journal_module._SCHEMA.replace(
+        ", ".join(repr(k) for k in journal_module.KINDS), ", ".join(repr(k) for k in old_kinds))
+    with Journal(path) as fresh:
+        sale = fresh.begin(kind="sale", amount=100, stan=fresh.next_stan(), request={}, pan_masked="",
+                           scheme="UnionPay", aid="A000000333010101", label="X")
+    db = sqlite3.connect(path)  # rewrite the table as an earlier cardkit made it
+    db.executescript("PRAGMA foreign_keys=OFF; ALTER TABLE entries RENAME TO e; "
+                     + [s for s in old_schema.split(";") if "CREATE TABLE IF NOT EXISTS entries" in s][0]
+                     + "; INSERT INTO entries SELECT * FROM e; DROP TABLE e;")
+    db.close()
+    with pytest.raises(sqlite3.IntegrityError):
+        db = sqlite3.connect(path)
+        db.execute("INSERT INTO entries (batch, stan, kind, amount, currency, status, created, updated, pan_masked,"
+                   " scheme, aid, label, request) VALUES (1, '000009', 'fare', 0, '156', 'pending', '', '', '', '',"
+                   " '', '', '{}')")
+    db.close()
+    with Journal(path) as upgraded:
+        assert upgraded.get(sale.id).kind == "sale"  # the old rows survive with their ids
+        fare = upgraded.begin(kind="fare", amount=200, stan=upgraded.next_stan(), request={}, pan_masked="",
+                              scheme="Transit", aid="A000000632010105", label="TRANSIT")
+        assert upgraded.get(fare.id).kind == "fare"
