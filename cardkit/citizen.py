@@ -187,16 +187,6 @@ def _transit(card: CitizenCard, aid: bytes, name: str) -> ApplicationReport:
         "valid": f"{info.start:%Y-%m-%d} to {info.expiry:%Y-%m-%d}"})
 
 
-def _presence(kind: str) -> Reader:
-    """For an application this module does not read yet: present or absent, nothing more."""
-    def read(card: CitizenCard, aid: bytes, name: str) -> ApplicationReport:
-        status = card._select(aid)
-        if status is AppStatus.OK:
-            return ApplicationReport(kind, name, aid, AppStatus.LOCKED, reason="present; not read")
-        return ApplicationReport(kind, name, aid, status, reason="not on this card")
-    return read
-
-
 def _social(card: CitizenCard, aid: bytes, name: str) -> ApplicationReport:
     status = card._select(aid)
     if status is not AppStatus.OK:
@@ -224,4 +214,34 @@ def _social(card: CitizenCard, aid: bytes, name: str) -> ApplicationReport:
     return ApplicationReport("social", name, aid, AppStatus.OK, fields)
 
 
-_READERS: dict[str, Reader] = {"bank": _bank, "transit": _transit, "eid": _presence("eid"), "social": _social}
+def _eid(card: CitizenCard, aid: bytes, name: str) -> ApplicationReport:
+    status = card._select(aid)
+    if status is not AppStatus.OK:
+        return ApplicationReport("eid", name, aid, status, reason="not on this card")
+    if card.mrz is None:
+        return ApplicationReport("eid", name, aid, AppStatus.LOCKED,
+                                 reason="opens with the MRZ data: document number, birth date, expiry")
+    from cardkit.eid import AccessDenied, mask_citizen_id, read_id
+
+    try:
+        identity, verdict = read_id(card.channel, card.mrz.document_number, card.mrz.birth, card.mrz.expiry,
+                                    trust=card.trust, photo=False)
+    except AccessDenied as exc:
+        return ApplicationReport("eid", name, aid, AppStatus.LOCKED, reason=str(exc))
+    mrz = identity.mrz
+    fields = {
+        "name": f"{identity.full_name} ({mrz.surname}, {mrz.given_names})".strip(),
+        "citizen ID": mask_citizen_id(identity.citizen_id), "document": mrz.document_number,
+        "nationality": mrz.nationality, "born": f"{mrz.birth_date:%Y-%m-%d}", "sex": mrz.sex,
+        "expires": f"{mrz.expiry_date:%Y-%m-%d}",
+        "chip": "genuine" if verdict.genuine else f"NOT genuine ({verdict.active_reason})",
+        "data": "unaltered" if verdict.unaltered else f"ALTERED ({verdict.passive_reason})",
+        "issuer": ("trusted" if verdict.trusted else f"NOT trusted ({verdict.chain_reason})")
+        if verdict.chain_ok is not None else "not checked (no trusted CSCA given)",
+    }
+    ok = verdict.genuine and verdict.unaltered and verdict.chain_ok is not False
+    return ApplicationReport("eid", name, aid, AppStatus.OK if ok else AppStatus.ERROR, fields,
+                             reason="" if ok else "the ID does not verify")
+
+
+_READERS: dict[str, Reader] = {"bank": _bank, "transit": _transit, "eid": _eid, "social": _social}

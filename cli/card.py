@@ -37,7 +37,17 @@ def card_new(blank_out: Path | None, demo_out: Path | None, force: bool) -> None
         save_card(card, out, force=force)
         console.print(f"blank card written to {out} (ATR {card.atr.hex(' ').upper()})")
         return
-    from pos_sim.demo_card import DEMO_HOLDER, DEMO_PIN, DEMO_TRANSIT_SERIAL, demo_accounts, make_demo_card
+    from pos_sim.demo_card import (
+        DEMO_BIRTH,
+        DEMO_DOCUMENT_NUMBER,
+        DEMO_EXPIRY,
+        DEMO_HOLDER,
+        DEMO_PIN,
+        DEMO_SOCIAL_CARD_NUMBER,
+        DEMO_TRANSIT_SERIAL,
+        demo_accounts,
+        make_demo_card,
+    )
 
     card = make_demo_card()
     save_card(card, out, force=force)
@@ -49,6 +59,10 @@ def card_new(blank_out: Path | None, demo_out: Path | None, force: bool) -> None
     console.print(f"  PBOC CREDIT A000000333010102  {credit.pan[:6]}…{credit.pan[-4:]}")
     console.print(f"  TRANSIT     A000000632010105  purse {DEMO_TRANSIT_SERIAL[:6]}…{DEMO_TRANSIT_SERIAL[-4:]}, "
                   "50.00 CNY")
+    console.print(f"  ID          A0000002471001    document {DEMO_DOCUMENT_NUMBER}, born {DEMO_BIRTH}, "
+                  f"expires {DEMO_EXPIRY} (the MRZ data that opens it)")
+    console.print(f"  SOCIAL      D156000005010100  card {DEMO_SOCIAL_CARD_NUMBER[:4]}…{DEMO_SOCIAL_CARD_NUMBER[-4:]}, "
+                  "medical account 800.00 CNY")
 
 
 @card_group.command("info")

@@ -74,3 +74,22 @@ def test_social_insurance_public_data_without_a_sam_and_all_of_it_with_one() -> 
     wrong = SocialSam(bytes(16), DEMO_SOCIAL_MPK, DEMO_SOCIAL_MTK, bytes.fromhex("000000000001"))
     [refused] = CitizenCard(channel(card), social_sam=wrong).read().by_kind("social")
     assert refused.status is AppStatus.LOCKED and refused.reason
+
+
+def test_the_id_panel_opens_with_the_mrz_data_and_verifies() -> None:
+    from cardkit.citizen import Mrz
+    from cardkit.issuer.demo_keys import demo_csca
+    from pos_sim.demo_card import DEMO_BIRTH, DEMO_DOCUMENT_NUMBER, DEMO_EXPIRY
+
+    card = make_demo_card()
+    [locked] = CitizenCard(channel(card)).read().by_kind("eid")
+    assert locked.status is AppStatus.LOCKED and "MRZ" in locked.reason
+    wrong = CitizenCard(channel(card), mrz=Mrz(DEMO_DOCUMENT_NUMBER, "010101", DEMO_EXPIRY)).read()
+    assert wrong.by_kind("eid")[0].status is AppStatus.LOCKED and "access denied" in wrong.by_kind("eid")[0].reason
+    csca = demo_csca()[1]
+    report = CitizenCard(channel(card), mrz=Mrz(DEMO_DOCUMENT_NUMBER, DEMO_BIRTH, DEMO_EXPIRY), trust=(csca,)).read()
+    [eid] = report.by_kind("eid")
+    assert eid.status is AppStatus.OK and eid.fields["name"].startswith("张三")
+    assert (eid.fields["chip"], eid.fields["data"], eid.fields["issuer"]) == ("genuine", "unaltered", "trusted")
+    assert eid.fields["citizen ID"] == "110105********0010"
+    assert report.by_kind("transit")[0].status is AppStatus.OK  # the purse still reads after the ID's SM session
