@@ -105,16 +105,6 @@ def info_cmd(reader_name: str, pin: str | None, as_json: bool) -> None:
     console.print(f"medical account: [bold]{data['medical_balance']} CNY[/]")
 
 
-def _slip(card_number: str, amount: int, balance: int, stan: str, when: datetime, tac: bytes) -> str:
-    from cardkit.emv.outcome import mask_pan
-    from pos_sim.receipt.model import KIND_LABELS
-
-    lines = ["DEMO CLINIC", KIND_LABELS["medical"], f"CARD   {mask_pan(card_number)}",
-             f"AMOUNT CNY {_money(amount)}", f"BAL    CNY {_money(balance)}", f"TRACE  {stan}",
-             f"TIME   {when:%Y-%m-%d %H:%M:%S}", f"TAC    {tac.hex().upper()}"]
-    return "\n".join(lines)
-
-
 @social_group.command("pay")
 @click.argument("amount", callback=lambda _c, _p, v: parse_amount(v))
 @_reader
@@ -124,40 +114,23 @@ def _slip(card_number: str, amount: int, balance: int, stan: str, when: datetime
 @_json
 def pay_cmd(amount: Decimal, reader_name: str, pin: str | None, journal_path: Path | None, as_json: bool) -> None:
     """A clinic's medical payment of AMOUNT from the medical account (PIN, then MAC1 / TAC with the demo SAM)."""
-    from cardkit.emv.outcome import mask_pan
     from cardkit.readers import open_reader
-    from cardkit.social import SOCIAL_AID, InsufficientBalance, MacInvalid
+    from pos_sim.clinic import pay_medical
     from pos_sim.journal import Journal
 
     fen = int(amount.scaleb(2))
     when = datetime.now().replace(microsecond=0)
     with Journal(journal_path or Path("pos-journal.sqlite")) as journal, open_reader(reader_name).connect() as conn:
-        client = _client(conn)
-        card = client.select()
-        try:
-            _verify(client, pin if pin is not None else click.prompt("PIN", hide_input=True))
-        except click.ClickException as exc:  # a refused PIN refuses the payment: exit 3 like a decline
-            click.echo(f"payment refused: {exc.message}", err=True)
-            raise click.exceptions.Exit(EXIT_NOT_APPROVED) from None
-        entry = journal.begin(kind="medical", amount=fen, stan=journal.next_stan(), request={},
-                              pan_masked=mask_pan(card.card_number), scheme="Social", aid=SOCIAL_AID.hex().upper(),
-                              label="SOCIAL")
-        try:
-            result = client.pay(fen, _sam(), when)
-        except (InsufficientBalance, MacInvalid) as exc:
-            reason = "insufficient medical balance" if isinstance(exc, InsufficientBalance) else "MAC refused"
-            journal.decline(entry.id, response=None, response_code="51" if isinstance(exc, InsufficientBalance)
-                            else "A0", outcome=None, reason=reason)
-            click.echo(f"payment refused: {reason}", err=True)
-            raise click.exceptions.Exit(EXIT_NOT_APPROVED) from None
-        entry = journal.approve(entry.id, response={}, auth_code="", response_code="00", rrn=None, outcome={
-            "balance": result.balance_after, "counter": result.counter, "terminal_txn_no": result.terminal_txn_no,
-            "tac": result.tac.hex().upper(), "mac2": result.mac2.hex().upper()})
-        slip = _slip(card.card_number, fen, result.balance_after, entry.stan, when, result.tac)
-        journal.mark_printed(entry.id)
+        entered = pin if pin is not None else click.prompt("PIN", hide_input=True)
+        payment = pay_medical(_client(conn), fen, entered, _sam(), journal, when)
     if as_json:
-        click.echo(json.dumps({"approved": True, "amount": _money(fen), "balance": _money(result.balance_after),
-                               "trace": entry.stan, "tac": result.tac.hex().upper(), "counter": result.counter},
-                              indent=2))
-        return
-    click.echo(slip)
+        click.echo(json.dumps({"approved": payment.approved, "reason": payment.reason, "amount": _money(fen),
+                               "balance": _money(payment.result.balance_after) if payment.result else None,
+                               "trace": payment.entry.stan if payment.entry else None,
+                               "tac": payment.result.tac.hex().upper() if payment.result else None,
+                               "counter": payment.result.counter if payment.result else None}, indent=2))
+    else:
+        click.echo(payment.slip())
+    if not payment.approved:
+        click.echo(f"payment refused: {payment.reason}", err=True)
+        raise click.exceptions.Exit(EXIT_NOT_APPROVED)

@@ -43,6 +43,8 @@ __all__ = ["PosError", "PosResult", "Terminal", "storable"]
 
 log = logging.getLogger(__name__)
 
+#: Journal kinds the card decides alone (journaled after the card answered): no reversal is owed.
+OFFLINE_KINDS = frozenset({"fare", "medical"})
 REVERSAL_ATTEMPTS = 3  # per pass; what is still pending is retried at the next start or transaction
 APPROVED = ("00", "10", "11")
 
@@ -141,6 +143,8 @@ class Terminal:
         for entry in self.journal.incomplete():
             if entry.kind == "purse_load":  # only the card can say whether it took the credit
                 log.warning("top-up STAN %s is unconfirmed: it settles when its card is presented", entry.stan)
+                continue
+            if entry.kind in OFFLINE_KINDS:  # the host never heard of it: nothing to reverse there
                 continue
             log.warning("STAN %s was in flight when the terminal stopped: reversing it", entry.stan)
             self.journal.mark_reversal_pending(entry.id, "the terminal stopped before the outcome was known")
