@@ -21,7 +21,7 @@ from cardkit.crypto.hazmat.keys import kcv
 from cardkit.crypto.icao import BacKeys, derive_bac_keys, mrz_information
 from cardkit.errors import CryptoError, ProfileError
 
-__all__ = ["Profile", "parse_dgis", "read_outer_tlv"]
+__all__ = ["Profile", "aa_private_key", "parse_dgis", "read_outer_tlv"]
 
 _KEY = 16
 _KCV = 3
