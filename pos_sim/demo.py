@@ -5,8 +5,10 @@ vsmartcard's vpcd when the PC/SC stack is installed, so real PC/SC programs (ope
 too; the in-process reader otherwise — tap it at the POS for a contactless sale paid from the
 card's electronic cash, insert it for a contact sale with PIN that goes online to the embedded
 acquirer/issuer host (ISO 8583, real ARQC check and ARPC), print the customer receipt, show the
-journal, then ride the metro with the card's transit purse (tap in, tap out: a compound purchase
-with MAC1/MAC2/TAC). The APDUs land in a pcap trace Wireshark dissects.
+journal, ride the metro with the card's transit purse (tap in, tap out: a compound purchase with
+MAC1/MAC2/TAC), read and verify its ID application (BAC, secure messaging, passive and active
+authentication), and pay a clinic from its social insurance medical account. The APDUs land in a
+pcap trace Wireshark dissects.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ __all__ = ["VPCD_READER", "run_demo"]
 VPCD_READER = "Virtual PCD 00 00"
 TAP_AMOUNT = Decimal("25.00")  # under the contactless floor limit: electronic cash, offline
 SALE_AMOUNT = Decimal("128.50")  # contact, PIN, online to the host
+MEDICAL_AMOUNT = 3_650  # fen: a clinic visit from the medical account
 
 
 def run_demo(out: Path, console: Console) -> None:
@@ -125,6 +128,8 @@ def _pos_walk(reader: Reader, out: Path, pcap: Path, console: Console) -> None:
                 _receipt(terminal, sale, out, console)
                 _journal(journal, console)
                 _ride(channel, out / "gate-journal.sqlite", console)
+                _id_check(channel, console)
+                _clinic(channel, journal, console)
         finally:
             capture.close()
 
@@ -178,6 +183,53 @@ def _ride(channel: CardChannel, journal_path: Path, console: Console) -> None:
             if tap.purse is not None:
                 lines.append(f"  TAC {tap.purse.tac.hex().upper()} (MAC2 checked by the gate's PSAM)")
     console.print(Panel.fit("\n".join(lines), title="7. the metro: the same card's transit purse at the gates"))
+
+
+def _id_check(channel: CardChannel, console: Console) -> None:
+    """The same card at a border desk: BAC with the MRZ data, the identity, passive + active checks."""
+    from cardkit.eid import mask_citizen_id, read_id
+    from cardkit.issuer.demo_keys import demo_csca
+    from pos_sim.demo_card import DEMO_BIRTH, DEMO_DOCUMENT_NUMBER, DEMO_EXPIRY
+
+    identity, verdict = read_id(channel, DEMO_DOCUMENT_NUMBER, DEMO_BIRTH, DEMO_EXPIRY, trust=(demo_csca()[1],),
+                                photo=True)
+    mrz = identity.mrz
+    verdicts = " · ".join((
+        "chip genuine" if verdict.genuine else "chip NOT genuine",
+        "data unaltered" if verdict.unaltered else "data ALTERED",
+        "issuer trusted" if verdict.trusted else "issuer NOT trusted"))
+    console.print(Panel.fit(
+        f"BAC with document {DEMO_DOCUMENT_NUMBER}, born {DEMO_BIRTH}, expires {DEMO_EXPIRY}; 3DES secure messaging\n"
+        f"{identity.full_name} ({mrz.surname} {mrz.given_names}), {mrz.nationality}, born {mrz.birth_date:%Y-%m-%d}, "
+        f"ID {mask_citizen_id(identity.citizen_id)}, photo {len(identity.photo or b'')} bytes JPEG\n"
+        f"[{'green' if verdict.genuine and verdict.unaltered and verdict.trusted else 'red'}]{verdicts}[/]",
+        title="8. the ID application (ICAO 9303): read and verified"))
+
+
+def _clinic(channel: CardChannel, journal: Journal, console: Console) -> None:
+    """The same card at a clinic: terminal authentication, PIN, a payment from the medical account."""
+    from cardkit.issuer.demo_keys import DEMO_SOCIAL_MAK, DEMO_SOCIAL_MPK, DEMO_SOCIAL_MTK
+    from cardkit.social import SocialClient, SocialSam
+    from pos_sim.clinic import pay_medical
+
+    sam = SocialSam(DEMO_SOCIAL_MAK, DEMO_SOCIAL_MPK, DEMO_SOCIAL_MTK, bytes.fromhex("110105000001"))
+    client = SocialClient(channel)
+    client.select()
+    client.authenticate_terminal(sam)
+    record = client.read()
+    enrolled = ", ".join(s.scheme.name.lower().replace("_", " ") for s in record.insurance if s.state.value == 1)
+    payment = pay_medical(client, MEDICAL_AMOUNT, DEMO_PIN, sam, journal, datetime.now().replace(microsecond=0))
+    console.print(Panel.fit(
+        f"{record.holder.name}: enrolled in {enrolled}\n"
+        f"{_fen(MEDICAL_AMOUNT)} CNY with PIN {DEMO_PIN}: "
+        f"[{'green' if payment.approved else 'red'}]{'APPROVED' if payment.approved else 'DECLINED'}[/] — "
+        f"medical account {_fen(payment.result.balance_after) if payment.result else '?'} CNY, "
+        f"TAC {payment.result.tac.hex().upper() if payment.result else '-'}",
+        title="9. the social insurance application: a clinic's payment"))
+
+
+def _fen(amount: int) -> str:
+    return f"{Decimal(amount).scaleb(-2):.2f}"
 
 
 def _journal(journal: Journal, console: Console) -> None:

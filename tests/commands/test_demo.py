@@ -19,6 +19,7 @@ def test_demo_without_pcscd_uses_the_in_process_reader(tmp_path: Path, monkeypat
     assert "in-process reader instead" in out and "approved online (response code 00)" in out
     assert "CARDHOLDER COPY" in out and (tmp_path / "demo.pcap").stat().st_size > 1000
     assert "出站 EXIT Dongzhimen" in out
+    assert "chip genuine · data unaltered · issuer trusted" in out and "medical account 763.50 CNY" in out
     with Journal(tmp_path / "journal.sqlite") as journal:
         assert [e.status for e in journal.entries()] == [EntryStatus.APPROVED, EntryStatus.APPROVED]
     demo.run_demo(tmp_path, console)  # a second run starts a fresh batch in the same folder

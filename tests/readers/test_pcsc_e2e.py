@@ -205,9 +205,13 @@ def test_demo_runs_end_to_end_through_pcscd(pcscd, vpcd_reader: PcscReader, tmp_
     assert "CARDHOLDER COPY" in res.stdout and "CNY 128.50" in res.stdout and "6228480000000000018" not in res.stdout
     with Journal(tmp_path / "journal.sqlite") as journal:
         entries = journal.entries()
-    assert [(e.amount, e.status) for e in entries] == [(2500, EntryStatus.APPROVED), (12850, EntryStatus.APPROVED)]
+    assert [(e.kind, e.amount, e.status) for e in entries] == [
+        ("sale", 2500, EntryStatus.APPROVED), ("sale", 12850, EntryStatus.APPROVED),
+        ("medical", 3650, EntryStatus.APPROVED)]
     assert all(e.receipt_printed for e in entries)
     assert "出站 EXIT Dongzhimen  扣费 FARE 4.00  余额 BAL 46.00" in res.stdout  # the ride, from the purse
+    assert "chip genuine · data unaltered · issuer trusted" in res.stdout  # the ID, BAC + PA + AA
+    assert "medical account 763.50 CNY" in res.stdout  # the clinic, from social insurance
     with Journal(tmp_path / "gate-journal.sqlite") as gate:
         assert [(e.kind, e.amount) for e in gate.entries()] == [("fare", 0), ("fare", 400)]
     assert (tmp_path / "demo.pcap").stat().st_size > 1000
