@@ -21,7 +21,8 @@ def test_demo_without_pcscd_uses_the_in_process_reader(tmp_path: Path, monkeypat
     assert "出站 EXIT Dongzhimen" in out
     assert "chip genuine · data unaltered · issuer trusted" in out and "medical account 763.50 CNY" in out
     with Journal(tmp_path / "journal.sqlite") as journal:
-        assert [e.status for e in journal.entries()] == [EntryStatus.APPROVED, EntryStatus.APPROVED]
+        assert [e.kind for e in journal.entries()] == ["sale", "sale", "medical"]
+        assert all(e.status is EntryStatus.APPROVED for e in journal.entries())
     demo.run_demo(tmp_path, console)  # a second run starts a fresh batch in the same folder
     with Journal(tmp_path / "journal.sqlite") as journal:
-        assert len(journal.entries()) == 2
+        assert len(journal.entries()) == 3
