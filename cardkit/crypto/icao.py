@@ -171,10 +171,11 @@ def _parse_dos(data: bytes) -> list[tuple[int, bytes, bytes]]:
         if i + 2 > len(data):
             raise CryptoError("truncated secure-messaging data object")
         tag, n, start = data[i], data[i + 1], i + 2
-        if n == 0x81:
-            n, start = data[i + 2], i + 3
-        elif n == 0x82:
-            n, start = int.from_bytes(data[i + 2 : i + 4], "big"), i + 4
+        if n in (0x81, 0x82):  # long form: the length's own bytes must be there too
+            width = n - 0x80
+            if i + 2 + width > len(data):
+                raise CryptoError("truncated secure-messaging data object length")
+            n, start = int.from_bytes(data[i + 2 : i + 2 + width], "big"), i + 2 + width
         if start + n > len(data):
             raise CryptoError("truncated secure-messaging data object")
         out.append((tag, data[start : start + n], data[i : start + n]))

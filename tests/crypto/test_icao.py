@@ -125,3 +125,13 @@ def test_card_side_reproduces_appendix_d4_response() -> None:
     assert plain == v.h("cmd2")
     r, ssc = icao.protect_response(ks, ssc, v.h("data2"), b"\x90\x00")
     assert r == v.h("rsp2")
+
+
+@pytest.mark.parametrize("raw", ["8781", "8782", "878201", "99"])
+def test_truncated_long_lengths_are_crypto_errors(raw: str) -> None:
+    """A length byte 81/82 with its length bytes missing is malformed SM, not an IndexError."""
+    from cardkit.crypto.icao import _parse_dos
+    from cardkit.errors import CryptoError
+
+    with pytest.raises(CryptoError):
+        _parse_dos(bytes.fromhex(raw))
