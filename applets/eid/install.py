@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from applets.eid.applet import EidApplet
 from applets.eid.layout import EID_AID
 from applets.eid.profile import parse_dgis
-from applets.runtime import SimulatedCard, list_application
+from applets.runtime import SimulatedCard, install_personalized
 
 __all__ = ["install_eid"]
 
@@ -28,12 +28,4 @@ def install_eid(card: SimulatedCard, personalization: Mapping[int, bytes], *, ai
         ProfileError: the DGI map is invalid (naming the DGI); nothing was installed.
         ValueError: an application with this AID is already on the card.
     """
-    if any(a.aid == aid for a in card.applets):
-        raise ValueError(f"an application with AID {aid.hex().upper()} is already on the card")
-    parse_dgis(personalization)
-    applet = EidApplet(aid, random=random)
-    card.register(applet)
-    applet.personalize(personalization)
-    if any(getattr(a, "is_master_file", False) for a in card.applets):
-        list_application(card, applet.aid, applet.label)
-    return applet
+    return install_personalized(card, EidApplet(aid, random=random), personalization, parse_dgis)

@@ -12,7 +12,8 @@ Both are readable by anyone and written only at issuance (through this module, n
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import TypeVar
 
 from applets.runtime.applet import Applet
 from applets.runtime.atr import derive_uid
@@ -21,7 +22,8 @@ from applets.runtime.fs import ALWAYS, NEVER, Structure
 from applets.runtime.mf import MF_AID, FileSystemApplet
 from cardkit.tlv import build
 
-__all__ = ["EF_DIR", "EF_ICCID", "decode_iccid", "encode_iccid", "list_application", "new_blank_card"]
+__all__ = ["EF_DIR", "EF_ICCID", "decode_iccid", "encode_iccid", "install_personalized", "list_application",
+           "new_blank_card"]
 
 EF_DIR = 0x2F00
 EF_ICCID = 0x2FE2
@@ -54,6 +56,28 @@ def list_application(card: SimulatedCard, aid: bytes, label: str) -> None:
     record = build(0x61, build(0x4F, aid) + build(0x50, label.encode("ascii")))
     with card.store.transaction():
         mf.fs.set_content(path, mf.fs.records(path) + (record,))
+
+
+A = TypeVar("A", bound=Applet)
+
+
+def install_personalized(card: SimulatedCard, applet: A, personalization: Mapping[int, bytes],
+                         validate: Callable[[Mapping[int, bytes]], object]) -> A:
+    """Put a personalizable application on a card: validate its DGI map first (so a bad one leaves
+    the card as it was), register it, personalize it, and list it in EF.DIR when the card has an MF.
+
+    Raises:
+        ProfileError: from ``validate``, naming the bad DGI; nothing was installed.
+        ValueError: an application with this AID is already on the card.
+    """
+    if any(a.aid == applet.aid for a in card.applets):
+        raise ValueError(f"an application with AID {applet.aid.hex().upper()} is already on the card")
+    validate(personalization)
+    card.register(applet)
+    applet.personalize(personalization)  # type: ignore[attr-defined]
+    if any(getattr(a, "is_master_file", False) for a in card.applets):
+        list_application(card, applet.aid, applet.label)
+    return applet
 
 
 def new_blank_card(

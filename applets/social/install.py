@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from applets.runtime import SimulatedCard, list_application
+from applets.runtime import SimulatedCard, install_personalized
 from applets.social.applet import SocialApplet
 from applets.social.layout import SOCIAL_AID
 from applets.social.profile import parse_dgis
@@ -30,12 +30,4 @@ def install_social(card: SimulatedCard, personalization: Mapping[int, bytes], *,
         ProfileError: the DGI map is invalid (naming the DGI); nothing was installed.
         ValueError: an application with this AID is already on the card.
     """
-    if any(a.aid == aid for a in card.applets):
-        raise ValueError(f"an application with AID {aid.hex().upper()} is already on the card")
-    parse_dgis(personalization)
-    applet = SocialApplet(aid, random=random)
-    card.register(applet)
-    applet.personalize(personalization)
-    if any(getattr(a, "is_master_file", False) for a in card.applets):
-        list_application(card, applet.aid, applet.label)
-    return applet
+    return install_personalized(card, SocialApplet(aid, random=random), personalization, parse_dgis)

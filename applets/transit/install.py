@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from applets.runtime import SimulatedCard, list_application
+from applets.runtime import SimulatedCard, install_personalized
 from applets.transit.applet import TRANSIT_AID, TransitApplet
 from applets.transit.profile import parse_dgis
 
@@ -31,12 +31,4 @@ def install_transit(card: SimulatedCard, personalization: Mapping[int, bytes], *
         ProfileError: the DGI map is invalid (naming the DGI); nothing was installed.
         ValueError: an application with this AID is already on the card.
     """
-    if any(a.aid == aid for a in card.applets):
-        raise ValueError(f"an application with AID {aid.hex().upper()} is already on the card")
-    parse_dgis(personalization)
-    applet = TransitApplet(aid, random=random)
-    card.register(applet)
-    applet.personalize(personalization)
-    if any(getattr(a, "is_master_file", False) for a in card.applets):
-        list_application(card, applet.aid, applet.label)
-    return applet
+    return install_personalized(card, TransitApplet(aid, random=random), personalization, parse_dgis)
