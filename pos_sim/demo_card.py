@@ -58,7 +58,6 @@ DEMO_BIRTH = "900101"
 DEMO_EXPIRY = date(date.today().year + 4, 12, 31).strftime("%y%m%d")  # like the bank accounts
 DEMO_CITIZEN_ID = "110105199001010010"  # GB 11643 check character 0
 DEMO_SOCIAL_CARD_NUMBER = "1101050000000018"  # 16 digits; diversifies the social insurance keys
-DEMO_SOCIAL_ID_NUMBER = "110105199001010010"  # GB 11643 check digit 0; born 1990-01-01
 
 
 def demo_accounts(today: date | None = None) -> tuple[BankAccount, BankAccount]:
@@ -82,7 +81,7 @@ def demo_social_account(today: date | None = None) -> SocialAccount:
     """The demo social insurance card: 张三 (ZHANG/SAN), all five schemes enrolled, 800.00 CNY medical."""
     today = today or date.today()
     return SocialAccount(DEMO_SOCIAL_CARD_NUMBER, "110105", date(today.year - 1, 1, 1), date(today.year + 9, 12, 31),
-                         "张三", DEMO_HOLDER, "1", "01", date(1990, 1, 1), DEMO_SOCIAL_ID_NUMBER, pin=DEMO_PIN,
+                         "张三", DEMO_HOLDER, "1", "01", date(1990, 1, 1), DEMO_CITIZEN_ID, pin=DEMO_PIN,
                          initial_balance=80_000)
 
 
