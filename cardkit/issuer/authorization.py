@@ -77,19 +77,29 @@ def card_session_key(issuer: IssuerKeys, data: Mapping[int, bytes]) -> bytes:
     return derive_session_key(derive_icc_master_key(issuer.imk_ac, pan, psn), atc)
 
 
-def verify_arqc(issuer: IssuerKeys, data: Mapping[int, bytes]) -> None:
-    """Check the cryptogram (9F26) of ``data``; :class:`InvalidMac` (a CryptoError) if it is wrong."""
+def verify_arqc(issuer: IssuerKeys, data: Mapping[int, bytes]) -> bytes:
+    """Check the cryptogram (9F26) of ``data``; :class:`InvalidMac` (a CryptoError) if it is wrong.
+
+    Returns:
+        The AC session key it was checked under, for :func:`make_arpc` (a host derives it once).
+    """
     if data.get(0x9F10, b"\x00\x00\x00")[2:3] != b"\x01":
         raise CryptoError("only cryptogram version 01 (3DES) is supported")
     ac = data.get(0x9F26)
     if ac is None:
         raise CryptoError("the application cryptogram (9F26) is missing")
-    verify_ac(card_session_key(issuer, data), ac_input(data), ac)
+    session_key = card_session_key(issuer, data)
+    verify_ac(session_key, ac_input(data), ac)
+    return session_key
 
 
-def make_arpc(issuer: IssuerKeys, data: Mapping[int, bytes], arc: bytes) -> bytes:
-    """Issuer authentication data (91): ARPC method 1 under the AC session key ‖ ARC."""
-    return generate_arpc_method1(card_session_key(issuer, data), data[0x9F26], arc) + arc
+def make_arpc(issuer: IssuerKeys, data: Mapping[int, bytes], arc: bytes, *, session_key: bytes | None = None) -> bytes:
+    """Issuer authentication data (91): ARPC method 1 under the AC session key ‖ ARC.
+
+    ``session_key``: the one :func:`verify_arqc` returned for this transaction (else derived here).
+    """
+    key = session_key if session_key is not None else card_session_key(issuer, data)
+    return generate_arpc_method1(key, data[0x9F26], arc) + arc
 
 
 class ScriptCommand(enum.Enum):

@@ -138,7 +138,7 @@ class Issuer:
         if req.txn_type is TxnType.PURSE_LOAD:
             return self._purse_load(msg, req)
         now = self.clock()
-        arqc_ok = self._arqc_ok(req)
+        arqc_ok, session_key = self._arqc_ok(req)
         with self.ledger.transaction():
             dup = self.ledger.find_duplicate(req.tid, req.stan, req.transmitted, req.rrn)
             if dup is not None:
@@ -166,23 +166,24 @@ class Issuer:
                             held=account.held + posting.hold) if account else None
         log.info("%s %s TID %s STAN %s %s amount %d -> %s", req.mti, req.txn_type.name, req.tid, req.stan,
                  mask_pan(req.pan), req.amount, code)
-        reply = self._answer(msg, req, code, posting, after)
+        reply = self._answer(msg, req, code, posting, after, session_key=session_key)
         reply["37"] = rrn
         return reply
 
-    def _arqc_ok(self, req: _Request) -> bool | None:
+    def _arqc_ok(self, req: _Request) -> tuple[bool | None, bytes | None]:
+        """(None: no ICC data | False | True, the AC session key when the cryptogram verified)."""
         if req.icc is None:
-            return None
+            return None, None
         try:
-            verify_arqc(self.keys, req.icc)
+            session_key = verify_arqc(self.keys, req.icc)
         except CryptoError as exc:
             log.info("TID %s STAN %s: ARQC rejected: %s", req.tid, req.stan, exc)
-            return False
+            return False, None
         amount = req.icc.get(0x9F02)
         if amount is not None and amount.hex() != f"{req.amount:012d}":
             log.info("TID %s STAN %s: field 4 differs from the amount the ARQC covers", req.tid, req.stan)
-            return False
-        return True
+            return False, session_key
+        return True, session_key
 
     def _decide(self, msg: Fields, req: _Request, account: Account | None, arqc_ok: bool | None,
                 now: datetime) -> tuple[str, int, int, Posting | None]:
@@ -266,7 +267,7 @@ class Issuer:
         return None if result == PinCheck.OK else "75" if result == PinCheck.BLOCKED else "55"
 
     def _answer(self, msg: Fields, req: _Request, code: str, posting: Posting | None,
-                account: Account | None) -> Fields:
+                account: Account | None, *, session_key: bytes | None = None) -> Fields:
         reply = reply_to(msg, code)
         if posting is not None and posting.auth_code:
             reply["38"] = posting.auth_code
@@ -275,7 +276,7 @@ class Issuer:
                                                account.available_funds))
         if req.icc is not None and 0x9F26 in req.icc and code != "91":  # 91: the issuer did not see it
             try:
-                icc = tlv.build(0x91, make_arpc(self.keys, req.icc, code.encode("ascii")))
+                icc = tlv.build(0x91, make_arpc(self.keys, req.icc, code.encode("ascii"), session_key=session_key))
                 reply["55"] = icc
                 if code == "00" and req.txn_type is TxnType.EC_LOAD:
                     reply["55"] = icc + self._ec_load_script(req)
@@ -336,7 +337,7 @@ class Issuer:
         with self.ledger.transaction():
             if self.ledger.find(req.tid, req.stan, req.transmitted) is not None:
                 return self._answer(msg, req, "94", None, None)
-            code = "00" if self._arqc_ok(req) is not False else "05"
+            code = "00" if self._arqc_ok(req)[0] is not False else "05"
             rrn = req.rrn or f"{now:%y}"[1] + f"{now:%j%H}" + req.stan
             self.ledger.post(tid=req.tid, stan=req.stan, transmitted=req.transmitted, rrn=rrn, rrn_source="host",
                              mti=req.mti, txn_type=req.txn_type.value, pan=None, amount=req.amount, response=code,

@@ -79,3 +79,13 @@ def test_put_data_and_pin_change_scripts() -> None:
     smc = derive_sm_session_key(derive_icc_master_key(ISSUER.imk_smc, DEMO_PAN, 1), data[0x9F26])
     assert decode_pin_block(script_decrypt(smc, change[5:-8])) == "654321"
     assert b"654321" not in change and "654321" not in change.hex()
+
+
+def test_the_session_key_verify_arqc_returns_makes_the_same_arpc() -> None:
+    """A host derives the card's session key once: verify_arqc hands it to make_arpc."""
+    from cardkit.issuer.authorization import card_session_key, make_arpc
+
+    data = arqc_icc_data()
+    key = verify_arqc(ISSUER, data)
+    assert key == card_session_key(ISSUER, data)
+    assert make_arpc(ISSUER, data, b"00", session_key=key) == make_arpc(ISSUER, data, b"00")
