@@ -7,9 +7,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 # The demo serves its card to pcscd (pyscard builds against libpcsclite) and draws its Chinese
 # receipt as a PNG (Pillow and a CJK font); the tests also drive scriptor (pcsc-tools) and check
-# that Wireshark (tshark) dissects our pcap traces.
+# that Wireshark (tshark) dissects our pcap traces, and screenshot the bench report in headless chromium.
 DEMO_PACKAGES := pcscd libpcsclite-dev swig gcc python3-dev vsmartcard-vpcd opensc fonts-wqy-microhei
-TEST_PACKAGES := $(DEMO_PACKAGES) pcsc-tools tshark
+TEST_PACKAGES := $(DEMO_PACKAGES) pcsc-tools tshark chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test venv bench lint clean
