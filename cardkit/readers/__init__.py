@@ -3,7 +3,9 @@
 Readers are named ``scheme:argument`` so the CLI and the library agree:
 
 * ``pcsc:<index or part of the name>`` — a PC/SC reader (real, or pcscd's "Virtual PCD 00 00");
-* ``virtual:<card image path>`` — the card image served in-process, saved back after each change.
+* ``virtual:<card image path>`` — the card image served in-process, saved back after each change;
+* ``nfc:usb[:VID:PID]``, ``nfc:tty:PORT[:DRIVER]``, ``nfc:udp:HOST:PORT`` — a contactless reader
+  through nfcpy (optional: ``cardkit[nfc]``), see :mod:`cardkit.readers.nfc`.
 
 >>> reader = open_reader("pcsc:Virtual PCD")            # doctest: +SKIP
 >>> with reader.connect() as conn:                       # doctest: +SKIP
@@ -46,6 +48,7 @@ __all__ = [
 SCHEMES: dict[str, str] = {
     "pcsc": "pcsc:<index or part of the reader name>",
     "virtual": "virtual:<card image path>",
+    "nfc": "nfc:usb[:VID:PID] | nfc:tty:PORT[:DRIVER] | nfc:udp:HOST:PORT",
 }
 
 
@@ -56,6 +59,7 @@ def open_reader(name: str) -> Reader:
         ReaderNotFoundError: unknown scheme (the message lists the valid ones) or no such reader.
         TransportError: pcscd is not running (``pcsc:``).
         CardImageError: the card image is missing or corrupt (``virtual:``).
+        TransportError: nfcpy is not installed (``nfc:``).
     """
     scheme, sep, arg = name.partition(":")
     valid = ", ".join(SCHEMES.values())
@@ -65,6 +69,10 @@ def open_reader(name: str) -> Reader:
         raise ReaderNotFoundError(f"reader {name!r} names nothing after the colon: use {SCHEMES[scheme]}")
     if scheme == "pcsc":
         return PcscReader(arg)
+    if scheme == "nfc":
+        from cardkit.readers.nfc import NfcReader  # nfcpy is optional: imported on use
+
+        return NfcReader(name)
     # The one place cardkit reaches into applets/: a card image is the runtime's file format, and
     # loading it needs the applet classes. Importing here (not at module level) keeps the layering
     # rule — cardkit never depends on applets just by being imported.

@@ -18,12 +18,13 @@ import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from cardkit.errors import CardTornError
 from cardkit.readers.base import CardLike
 from cardkit.readers.virtual import StatePersister
 
-__all__ = ["VPCD_DEFAULT_PORT", "VpcdServer", "serve"]
+__all__ = ["VPCD_DEFAULT_PORT", "VpcdServer", "run_until_signalled", "serve"]
 
 log = logging.getLogger(__name__)
 
@@ -219,12 +220,22 @@ class VpcdServer:
             log.debug("power off failed", exc_info=True)
 
 
+class _Server(Protocol):
+    def serve_forever(self) -> None: ...
+
+    def stop(self, timeout: float | None = ...) -> None: ...
+
+
 def serve(card: CardLike, *, host: str = "127.0.0.1", port: int = VPCD_DEFAULT_PORT,
           image_path: str | Path | None = None) -> None:
     """Serve ``card`` until stopped by SIGINT/SIGTERM (the ``cardkit emulate`` loop)."""
+    run_until_signalled(VpcdServer(card, host=host, port=port, image_path=image_path))
+
+
+def run_until_signalled(server: _Server) -> None:
+    """Run ``server.serve_forever()`` until SIGINT/SIGTERM, then stop it (vpcd and NFC card servers)."""
     import signal
 
-    server = VpcdServer(card, host=host, port=port, image_path=image_path)
     previous = signal.signal(signal.SIGTERM, lambda *_: server.stop(timeout=0))
     try:
         server.serve_forever()
