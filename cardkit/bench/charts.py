@@ -122,7 +122,9 @@ def waterfall(apdus: Sequence[ApduTiming], *, title: str) -> str:
                   f"{a.command} B out, {a.response} B back, SW {a.sw:04X}") for a in apdus]
     axis = [(t / ticks[-1] * plot_w if ticks[-1] else 0.0, f"{t:g}") for t in ticks]
     footer = f"ms since the transaction's first command; {len(apdus)} APDUs, {_ms(end)} ms in all"
-    return _hbars(title, bars, footer, label_w=260, plot_w=plot_w, value_w=110, axis=axis)
+    # wide enough for the longest name (~7 px a character at this font size): a long AID stays whole
+    label_w = max(160, 7 * max((len(a.name) for a in apdus), default=0) + 24)
+    return _hbars(title, bars, footer, label_w=label_w, plot_w=plot_w, value_w=110, axis=axis)
 
 
 @dataclass(frozen=True, slots=True)
