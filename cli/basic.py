@@ -72,13 +72,22 @@ def apdu_cmd(reader_name: str, pcap: Path | None, protocol: str, apdus: tuple[st
 @click.option("--port", default=35963, show_default=True, help="vpcd port (35963 = 'Virtual PCD 00 00').")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Where pcscd's vpcd listens.")
 @click.option("--t0", is_flag=True, help="Behave as a T=0-only card (61xx + GET RESPONSE, 6Cxx), as many EMV cards do.")
-def emulate_cmd(image: Path, port: int, host: str, t0: bool) -> None:
-    """Serve a card image to pcscd through vsmartcard's vpcd until Ctrl-C; state persists to the image."""
+@click.option("--nfc", "nfc_path", metavar="udp:HOST:PORT",
+              help="Serve as an ISO 14443-4 type A card through nfcpy instead (reader: nfc:udp:HOST:PORT).")
+def emulate_cmd(image: Path, port: int, host: str, t0: bool, nfc_path: str | None) -> None:
+    """Serve a card image to pcscd through vsmartcard's vpcd (or over NFC) until Ctrl-C; state persists to the image."""
     from applets.runtime import load_card
     from cardkit.readers import T0Card
     from cardkit.readers.vpcd import serve
 
     card = load_card(image)
+    if nfc_path is not None:
+        from cardkit.readers.nfc_card import serve as serve_nfc
+
+        errors.print(f"serving {image} as a contactless card on {nfc_path}; Ctrl-C to stop")
+        serve_nfc(card, nfc_path, image_path=image)
+        errors.print("card removed; state saved")
+        return
     errors.print(f"serving {image} on vpcd {host}:{port}{' as a T=0 card' if t0 else ''}; Ctrl-C to stop")
     serve(T0Card(card) if t0 else card, host=host, port=port, image_path=image)
     errors.print("card removed; state saved")

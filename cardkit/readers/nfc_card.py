@@ -32,7 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from cardkit.errors import CardTornError
+from cardkit.errors import CardTornError, TransportError
 from cardkit.readers.base import CardLike
 from cardkit.readers.nfc import import_nfc, parse_ats, parse_nfc_name
 from cardkit.readers.trace import redact_command
@@ -172,6 +172,7 @@ class NfcCardServer:
         self.wtxm = max(1, min(59, math.ceil(1.0 / self.fwt)))  # ask for ~1 s each time
         self.activations = 0
         self.apdus = 0
+        self.wtx_requests = 0
         self.active = threading.Event()
         self._stop = threading.Event()
         self._persister: StatePersister | None = None
@@ -204,7 +205,7 @@ class NfcCardServer:
         nfc = self._nfc
         clf = nfc.ContactlessFrontend()
         if not clf.open(self.path.nfcpy):
-            raise OSError(f"nfcpy could not open {self.path.nfcpy!r}")
+            raise TransportError(f"nfcpy could not open {self.path.nfcpy!r} for listening")
         self._clf = clf
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="nfc-card-apdu")
         target = nfc.clf.LocalTarget("106A")
@@ -303,6 +304,7 @@ class NfcCardServer:
             except CardTornError as exc:
                 log.warning("the card went mute (%s): it stops answering until the next activation", exc)
                 return None
+            self.wtx_requests += 1
             reply = self._exchange(clf, dep.wtx_request(self.wtxm))
             while reply is not None and not (reply[0] & 0xF7 == 0xF2):  # not yet the S(WTX) response
                 kind, block = dep.receive(reply)

@@ -8,11 +8,14 @@ nfcpy's 30 ms for the ATS, which the card answers from its pre-built ATS before 
 from __future__ import annotations
 
 import socket
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 pytest.importorskip("nfc")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: for readers.cards (echo applet)
 
 from applets.runtime import SimulatedCard  # noqa: E402
 from cardkit.readers.nfc import NfcReader  # noqa: E402
@@ -46,13 +49,18 @@ def card_server(demo_card: SimulatedCard, port: int) -> Iterator[NfcCardServer]:
     assert not server._thread or not server._thread.is_alive()
 
 
-@pytest.fixture
-def reader(card_server: NfcCardServer, port: int) -> Iterator[NfcReader]:
+def open_udp_reader(port: int) -> NfcReader:
     from cardkit.readers import open_reader
 
     opened = open_reader(f"nfc:udp:127.0.0.1:{port}")
     assert isinstance(opened, NfcReader)
-    opened.poll = ("106A",)
+    opened.poll = ("106A",)  # type B polls cost nfcpy's 1 s timeout each over UDP
+    return opened
+
+
+@pytest.fixture
+def reader(card_server: NfcCardServer, port: int) -> Iterator[NfcReader]:
+    opened = open_udp_reader(port)
     opened.wait_for_card(timeout=10)
     yield opened
     opened.close()

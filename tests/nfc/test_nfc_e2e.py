@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from applets.runtime import SimulatedCard
 from cardkit.apdu import CommandAPDU
 from cardkit.crypto.oda import CapkStore, OdaMethod
