@@ -36,6 +36,9 @@ _FSC = (16, 24, 32, 40, 48, 64, 96, 128, 256)  # FSCI/FSDI → frame size (ISO 1
 _CARRIER = 13.56e6
 _RATS = 0xE0
 _DESELECT = b"\xC2"  # S(DESELECT) without CID (ISO 14443-4 §7.1.1.1, §8)
+#: The field stays off this long after a session before the next poll: ISO 14443-3 §6.1 asks for at
+#: least 5 ms of reset; over UDP it also gives the card time to listen again (else a poll is lost: 1 s).
+FIELD_RESET = 0.01
 _HINT = "use nfc:usb[:VID:PID], nfc:tty:PORT[:DRIVER] or nfc:udp:HOST:PORT"
 
 
@@ -159,6 +162,7 @@ class NfcReader(Reader):
         self._target: Any = None
         self._last_atr: bytes | None = None
         self._conn: NfcConnection | None = None
+        self._quiet_until = 0.0
 
     # ----------------------------------------------------------------------------- polling
     def _sense(self) -> Any:
@@ -166,6 +170,9 @@ class NfcReader(Reader):
         if self._conn is not None:
             self._conn._gone = True  # sensing switches the field off: that session is over
         targets = [self._nfc.clf.RemoteTarget(brty) for brty in self.poll]
+        pause = self._quiet_until - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
         try:
             self._target = self._clf.sense(*targets)
         except self._nfc.clf.CommunicationError as exc:
@@ -297,6 +304,7 @@ class NfcConnection(Connection):
     def _reconnect(self, reset: bool) -> bytes:
         """Deselect, poll again and re-activate: the card is power-cycled as it leaves ISO-DEP."""
         self._deselect()
+        self._reader._quiet_until = time.monotonic() + FIELD_RESET
         reader = self._reader
         target = reader._sense()
         if target is None:
@@ -317,3 +325,4 @@ class NfcConnection(Connection):
     def _close(self) -> None:
         self._deselect()
         self._gone = True
+        self._reader._quiet_until = time.monotonic() + FIELD_RESET
