@@ -53,6 +53,9 @@ def _progress(enabled: bool, total: int) -> Iterator[Callable[[str], None]]:
         yield lambda name: bar.update(task, advance=1, description=name)
 
 
+CARD_WAIT_S = 10.0
+
+
 def run_bench(reader_name: str, *, suite: str = "smoke", repeat: int = 10, trace: Path | None = None,
               progress: bool = True, on_check: OnCheck | None = None) -> BenchRun:
     """Run ``suite`` against the card in ``reader_name`` and time every APDU.
@@ -78,7 +81,9 @@ def run_bench(reader_name: str, *, suite: str = "smoke", repeat: int = 10, trace
     pcap = PcapTracer(trace) if trace is not None else None
     tracers = [recorder] if pcap is None else [recorder, pcap]
     try:
-        with open_reader(reader_name).connect() as conn:
+        reader = open_reader(reader_name)
+        reader.wait_for_card(timeout=CARD_WAIT_S)  # a card being put down (or a target re-arming) is not absent
+        with reader.connect() as conn:
             ctx = Context(reader_name, conn, CardChannel(conn, trace=tracers), repeat, _image(reader_name))
             checks = _checks(ctx, suite, repeat)
             if suite != "tearing":
