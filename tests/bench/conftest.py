@@ -1,4 +1,5 @@
-"""The pcscd + vpcd fixtures of tests/readers, and a demo card image per test."""
+"""A demo card image per test (the bench through pcscd + vpcd lives in tests/readers, beside the
+session's one pcscd)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import pytest
 
 from applets.runtime import save_card
 from pos_sim.demo_card import make_demo_card
-from tests.readers.conftest import *  # noqa: F403  (pcscd, vpcd_reader, serve_card)
 
 _IMAGE: list[bytes] = []
 

@@ -6,10 +6,19 @@ import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from tests.readers.conftest import CARDKIT, REPO, ServeCard
+import pytest
+
+from applets.runtime import save_card
+from pos_sim.demo_card import make_demo_card
+
+from .conftest import CARDKIT, REPO, ServeCard
+
+pytestmark = pytest.mark.pcsc
 
 
-def test_bench_emv_through_pcscd(serve_card: ServeCard, demo_image: Path, tmp_path: Path) -> None:
+def test_bench_emv_through_pcscd(serve_card: ServeCard, tmp_path: Path) -> None:
+    demo_image = tmp_path / "demo.json"
+    save_card(make_demo_card(), demo_image)
     serve_card(demo_image)
     junit, pcap = tmp_path / "bench.xml", tmp_path / "bench.pcap"
     proc = subprocess.run([*CARDKIT, "bench", "run", "--reader", "pcsc:Virtual PCD 00 00", "--suite", "emv",
