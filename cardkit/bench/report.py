@@ -18,6 +18,7 @@ from html import escape
 from cardkit.bench.air import EMV_BUDGET_S, TRANSIT_BUDGET_S, BudgetRow, budget_table, slowest_transactions
 from cardkit.bench.charts import histogram, waterfall
 from cardkit.bench.model import STATUSES, BenchRun, spread
+from cardkit.readers.channel import INS_NAMES
 
 __all__ = ["render_html"]
 
@@ -97,7 +98,8 @@ def _stats(run: BenchRun) -> str:
     by_name: dict[str, list[float]] = {}
     for check in run.checks:
         for a in check.apdus:
-            by_name.setdefault(a.name.split(" ")[0], []).append(a.seconds)
+            # by command (ISO name of the INS; the full name for proprietary ones like INITIALIZE FOR ...)
+            by_name.setdefault(INS_NAMES.get(a.ins) or a.name, []).append(a.seconds)
     head = ("", "n", "median ms", "p95 ms", "max ms")
     num = frozenset({1, 2, 3, 4})
     apdu_rows = [row("all APDUs", run.apdu_latencies())] + [row(k, v) for k, v in sorted(by_name.items())]
