@@ -16,7 +16,7 @@ from applets.runtime.applet import (
     status,
 )
 from applets.runtime.atr import AtrInfo, ContactlessIdentity, parse_atr
-from applets.runtime.blank import install_personalized, list_application, new_blank_card
+from applets.runtime.blank import fixed_dgi, install_personalized, list_application, new_blank_card
 from applets.runtime.card import SimulatedCard
 from applets.runtime.fs import (
     ALWAYS,
@@ -62,6 +62,7 @@ __all__ = [
     "applet_from_config",
     "applet_type",
     "fci",
+    "fixed_dgi",
     "install_personalized",
     "list_application",
     "load_card",

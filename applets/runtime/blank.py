@@ -20,10 +20,11 @@ from applets.runtime.atr import derive_uid
 from applets.runtime.card import SimulatedCard
 from applets.runtime.fs import ALWAYS, NEVER, Structure
 from applets.runtime.mf import MF_AID, FileSystemApplet
+from cardkit.errors import ProfileError
 from cardkit.tlv import build
 
-__all__ = ["EF_DIR", "EF_ICCID", "decode_iccid", "encode_iccid", "install_personalized", "list_application",
-           "new_blank_card"]
+__all__ = ["EF_DIR", "EF_ICCID", "decode_iccid", "encode_iccid", "fixed_dgi", "install_personalized",
+           "list_application", "new_blank_card"]
 
 EF_DIR = 0x2F00
 EF_ICCID = 0x2FE2
@@ -59,6 +60,20 @@ def list_application(card: SimulatedCard, aid: bytes, label: str) -> None:
 
 
 A = TypeVar("A", bound=Applet)
+
+
+def fixed_dgi(dgis: Mapping[int, bytes], dgi: int, length: int, what: str) -> bytes:
+    """The value of one personalization DGI that must be there with exactly ``length`` bytes.
+
+    Raises:
+        ProfileError: missing or of another length (naming the DGI and ``what`` it holds).
+    """
+    value = dgis.get(dgi)
+    if value is None:
+        raise ProfileError(f"DGI {dgi:04X} ({what}) is missing")
+    if len(value) != length:
+        raise ProfileError(f"DGI {dgi:04X} ({what}) must be {length} bytes, got {len(value)}")
+    return bytes(value)
 
 
 def install_personalized(card: SimulatedCard, applet: A, personalization: Mapping[int, bytes],

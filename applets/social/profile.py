@@ -12,6 +12,7 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from applets.runtime import fixed_dgi
 from applets.social.layout import CARD_INFO_SFI, HOLDER_SFI, INSURANCE_SFI, MAX_RECORD
 from cardkit.crypto.hazmat.keys import kcv
 from cardkit.errors import ProfileError, TlvError
@@ -66,15 +67,6 @@ def _records(dgis: Mapping[int, bytes], sfi: int) -> tuple[bytes, ...]:
     return tuple(bytes(dgis[d]) for d in numbers)
 
 
-def _fixed(dgis: Mapping[int, bytes], dgi: int, length: int, what: str) -> bytes:
-    value = dgis.get(dgi)
-    if value is None:
-        raise ProfileError(f"DGI {dgi:04X} ({what}) is missing")
-    if len(value) != length:
-        raise ProfileError(f"DGI {dgi:04X} ({what}) must be {length} bytes, got {len(value)}")
-    return bytes(value)
-
-
 def parse_dgis(dgis: Mapping[int, bytes]) -> Profile:
     """Validate a social insurance personalization map.
 
@@ -86,16 +78,16 @@ def parse_dgis(dgis: Mapping[int, bytes]) -> Profile:
         if dgi not in known and dgi >> 8 not in RECORD_SFIS:
             raise ProfileError(f"DGI {dgi:04X} is not a social insurance application DGI")
     records = {sfi: _records(dgis, sfi) for sfi in RECORD_SFIS}
-    keys = _fixed(dgis, DGI_KEYS, len(KEY_NAMES) * _KEY, " | ".join(KEY_NAMES))
-    kcvs = _fixed(dgis, DGI_KCVS, len(KEY_NAMES) * _KCV, "key check values")
+    keys = fixed_dgi(dgis, DGI_KEYS, len(KEY_NAMES) * _KEY, " | ".join(KEY_NAMES))
+    kcvs = fixed_dgi(dgis, DGI_KCVS, len(KEY_NAMES) * _KCV, "key check values")
     split = [keys[i * _KEY:(i + 1) * _KEY] for i in range(len(KEY_NAMES))]
     for i, (name, key) in enumerate(zip(KEY_NAMES, split, strict=True)):
         if not hmac.compare_digest(kcv(key, _KCV), kcvs[i * _KCV:(i + 1) * _KCV]):
             raise ProfileError(f"DGI {DGI_KCVS:04X}: the check value of {name} does not match DGI {DGI_KEYS:04X}")
-    pin = _fixed(dgis, DGI_PIN, _PIN_DIGITS, "PIN")
+    pin = fixed_dgi(dgis, DGI_PIN, _PIN_DIGITS, "PIN")
     if not all(0x30 <= b <= 0x39 for b in pin):
         raise ProfileError(f"DGI {DGI_PIN:04X}: the PIN must be {_PIN_DIGITS} ASCII digits")
-    account = _fixed(dgis, DGI_ACCOUNT, _ACCOUNT_LENGTH, "account parameters")
+    account = fixed_dgi(dgis, DGI_ACCOUNT, _ACCOUNT_LENGTH, "account parameters")
     balance = int.from_bytes(account[1:5], "big")
     if balance > _MAX_BALANCE:
         raise ProfileError(f"DGI {DGI_ACCOUNT:04X}: the balance is above {_MAX_BALANCE}")

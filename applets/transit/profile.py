@@ -12,6 +12,7 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from applets.runtime import fixed_dgi
 from applets.transit.layout import (
     ALGORITHM_BYTES,
     CAPP_CACHE_SFI,
@@ -101,15 +102,6 @@ class Profile:
     dtk: bytes = field(repr=False)
 
 
-def _fixed(dgis: Mapping[int, bytes], dgi: int, length: int, what: str) -> bytes:
-    value = dgis.get(dgi)
-    if value is None:
-        raise ProfileError(f"DGI {dgi:04X} ({what}) is missing")
-    if len(value) != length:
-        raise ProfileError(f"DGI {dgi:04X} ({what}) must be {length} bytes, got {len(value)}")
-    return bytes(value)
-
-
 def _capp_records(dgis: Mapping[int, bytes]) -> tuple[bytes, ...]:
     numbers = sorted(d for d in dgis if d >> 8 == CAPP_CACHE_SFI)
     if not numbers or numbers != list(range(DGI_CAPP_RECORD_FIRST, DGI_CAPP_RECORD_FIRST + len(numbers))):
@@ -135,9 +127,9 @@ def parse_dgis(dgis: Mapping[int, bytes]) -> Profile:
     for dgi in dgis:
         if dgi not in _KNOWN_SINGLE and dgi >> 8 != CAPP_CACHE_SFI:
             raise ProfileError(f"DGI {dgi:04X} is not a transit application DGI")
-    purse = PurseParameters.parse(_fixed(dgis, DGI_PURSE, PurseParameters.LENGTH, "purse parameters"))
-    keys = _fixed(dgis, DGI_KEYS, 3 * _KEY, "DLK, DPK, DTK")
-    kcvs = _fixed(dgis, DGI_KCVS, 3 * _KCV, "key check values")
+    purse = PurseParameters.parse(fixed_dgi(dgis, DGI_PURSE, PurseParameters.LENGTH, "purse parameters"))
+    keys = fixed_dgi(dgis, DGI_KEYS, 3 * _KEY, "DLK, DPK, DTK")
+    kcvs = fixed_dgi(dgis, DGI_KCVS, 3 * _KCV, "key check values")
     algorithm = "SM4" if purse.algorithm is PurseAlgorithm.SM4 else "3DES"
     names = ("DLK", "DPK", "DTK")
     for i, name in enumerate(names):
@@ -145,8 +137,8 @@ def parse_dgis(dgis: Mapping[int, bytes]) -> Profile:
         if not hmac.compare_digest(kcv(key, _KCV, algorithm=algorithm), kcvs[i * _KCV:(i + 1) * _KCV]):
             raise ProfileError(f"DGI {DGI_KCVS:04X}: the check value of {name} does not match DGI {DGI_KEYS:04X}")
     return Profile(
-        issuer_info=_fixed(dgis, DGI_ISSUER_INFO, ISSUER_INFO_LENGTH, "public issuer information"),
-        holder_info=_fixed(dgis, DGI_HOLDER_INFO, HOLDER_INFO_LENGTH, "holder information"),
+        issuer_info=fixed_dgi(dgis, DGI_ISSUER_INFO, ISSUER_INFO_LENGTH, "public issuer information"),
+        holder_info=fixed_dgi(dgis, DGI_HOLDER_INFO, HOLDER_INFO_LENGTH, "holder information"),
         capp_records=_capp_records(dgis),
         purse=purse,
         dlk=keys[:_KEY],
