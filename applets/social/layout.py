@@ -12,6 +12,9 @@ import enum
 from dataclasses import dataclass
 from typing import ClassVar
 
+# INITIALIZE and DEBIT carry the PBOC purse's request layouts (docs/social.md): one parser for both
+from applets.transit.layout import DebitRequest, InitRequest
+
 __all__ = [
     "ADF_FID",
     "BALANCE_LENGTH",
@@ -48,7 +51,6 @@ BALANCE_LENGTH = 4
 _TERMINAL = 6
 _DATE = 4
 _TIME = 3
-_MAC = 4
 
 
 def _int(data: bytes) -> int:
@@ -67,21 +69,6 @@ class Ins(enum.IntEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class InitRequest:
-    """INITIALIZE data: key index 1 | amount 4 | terminal id 6."""
-
-    LENGTH: ClassVar[int] = 1 + 4 + _TERMINAL
-
-    key_index: int
-    amount: int
-    terminal: bytes
-
-    @classmethod
-    def parse(cls, data: bytes) -> InitRequest:
-        return cls(data[0], _int(data[1:5]), bytes(data[5:11]))
-
-
-@dataclass(frozen=True, slots=True)
 class InitAnswer:
     """INITIALIZE answer, the purse's layout: balance 4 | counter 2 | overdraft 3 (000000) |
     key version 1 | algorithm 1 (00 3DES) | random 4."""
@@ -96,22 +83,6 @@ class InitAnswer:
     def to_bytes(self) -> bytes:
         return (self.balance.to_bytes(4, "big") + self.counter.to_bytes(2, "big") + bytes(3)
                 + bytes((self.key_version, 0x00)) + self.random)
-
-
-@dataclass(frozen=True, slots=True)
-class DebitRequest:
-    """DEBIT data: terminal transaction number 4 | date 4 | time 3 | MAC1 4."""
-
-    LENGTH: ClassVar[int] = 4 + _DATE + _TIME + _MAC
-
-    terminal_txn_no: int
-    date: bytes
-    time: bytes
-    mac1: bytes
-
-    @classmethod
-    def parse(cls, data: bytes) -> DebitRequest:
-        return cls(_int(data[0:4]), bytes(data[4:8]), bytes(data[8:11]), bytes(data[11:15]))
 
 
 @dataclass(frozen=True, slots=True)
