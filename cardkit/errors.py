@@ -46,6 +46,26 @@ class CardError(CardkitError):
         super().__init__(f"{where}card answered {sw:04X} ({describe_sw(sw)})")
 
 
+class ApplicationError(CardkitError):
+    """A card application's operation failed, refused by the card (``sw`` set) or by a check on
+    the terminal side (``sw`` is ``None``); ``context`` names the command or step. The base of the
+    purse and social insurance clients' errors."""
+
+    def __init__(self, message: str, *, sw: int | None = None, context: str = "") -> None:
+        from cardkit.apdu import describe_sw  # local: apdu imports this module
+
+        self.sw = sw
+        self.context = context
+        where = f"{context}: " if context else ""
+        status = f" (card answered {sw:04X}, {describe_sw(sw)})" if sw is not None else ""
+        super().__init__(f"{where}{message}{status}")
+
+    @property
+    def by_card(self) -> bool:
+        """Whether the card refused (``True``) or the terminal side found the fault."""
+        return self.sw is not None
+
+
 class CryptoError(CardkitError):
     """A cryptographic check failed or a key was unusable (never says which key bytes)."""
 

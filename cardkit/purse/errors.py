@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from cardkit.apdu import SW, describe_sw
-from cardkit.errors import CardkitError, TransportError
+from cardkit.apdu import SW
+from cardkit.errors import ApplicationError, TransportError
 
 if TYPE_CHECKING:
     from cardkit.purse.records import LoadInit, PurchaseInit
@@ -33,25 +33,13 @@ __all__ = [
 ]
 
 
-class PurseError(CardkitError):
+class PurseError(ApplicationError):
     """A purse operation failed.
 
     Attributes:
         sw: the card's status word, or ``None`` when the terminal side found the fault.
         context: the command or step that failed ("DEBIT FOR PURCHASE", "PSAM MAC2 check", ...).
     """
-
-    def __init__(self, message: str, *, sw: int | None = None, context: str = "") -> None:
-        self.sw = sw
-        self.context = context
-        where = f"{context}: " if context else ""
-        status = f" (card answered {sw:04X}, {describe_sw(sw)})" if sw is not None else ""
-        super().__init__(f"{where}{message}{status}")
-
-    @property
-    def by_card(self) -> bool:
-        """Whether the card refused (``True``) or the terminal side found the fault."""
-        return self.sw is not None
 
 
 class InsufficientBalance(PurseError):

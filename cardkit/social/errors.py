@@ -8,8 +8,8 @@ a MAC input.
 
 from __future__ import annotations
 
-from cardkit.apdu import SW, describe_sw, pin_tries_left
-from cardkit.errors import CardkitError
+from cardkit.apdu import SW, pin_tries_left
+from cardkit.errors import ApplicationError
 
 __all__ = [
     "ConditionsNotSatisfied",
@@ -26,20 +26,13 @@ __all__ = [
 ]
 
 
-class SocialError(CardkitError):
+class SocialError(ApplicationError):
     """A social insurance operation failed.
 
     Attributes:
         sw: the card's status word, or ``None`` when the terminal side found the fault.
         context: the command or step that failed.
     """
-
-    def __init__(self, message: str, *, sw: int | None = None, context: str = "") -> None:
-        self.sw = sw
-        self.context = context
-        where = f"{context}: " if context else ""
-        status = f" (card answered {sw:04X}, {describe_sw(sw)})" if sw is not None else ""
-        super().__init__(f"{where}{message}{status}")
 
 
 class WrongPin(SocialError):
