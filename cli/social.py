@@ -49,15 +49,11 @@ def _client(conn: Any) -> SocialClient:
 
 def _verify(client: SocialClient, pin: str) -> None:
     """VERIFY, with the one-line messages the issue asks for (the PIN is never echoed)."""
-    from cardkit.social import PinBlocked, WrongPin
+    from pos_sim.clinic import pin_refusal
 
-    try:
-        client.verify_pin(pin)
-    except WrongPin as exc:
-        raise click.ClickException(f"wrong PIN: {exc.tries_left} {'try' if exc.tries_left == 1 else 'tries'} left"
-                                   ) from None
-    except PinBlocked:
-        raise click.ClickException("the PIN is blocked: the issuer must unblock it") from None
+    refused = pin_refusal(client, pin)
+    if refused is not None:
+        raise click.ClickException(refused)
 
 
 def _record_json(record: SocialRecord) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from cardkit.social import (
 from pos_sim.journal import Journal, JournalEntry
 from pos_sim.receipt.model import KIND_LABELS
 
-__all__ = ["MedicalPayment", "pay_medical"]
+__all__ = ["MedicalPayment", "pay_medical", "pin_refusal"]
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,17 @@ def _money(fen: int) -> str:
     return f"{Decimal(fen).scaleb(-2):.2f}"
 
 
+def pin_refusal(client: SocialClient, pin: str) -> str | None:
+    """VERIFY the holder's PIN: ``None`` when accepted, else the one line to show (never the PIN)."""
+    try:
+        client.verify_pin(pin)
+    except WrongPin as exc:
+        return f"wrong PIN: {exc.tries_left} {'try' if exc.tries_left == 1 else 'tries'} left"
+    except PinBlocked:
+        return "the PIN is blocked: the issuer must unblock it"
+    return None
+
+
 def pay_medical(client: SocialClient, amount: int, pin: str, sam: SocialSam, journal: Journal,
                 when: datetime) -> MedicalPayment:
     """Verify the PIN and debit ``amount`` fen from the medical account.
@@ -67,13 +78,9 @@ def pay_medical(client: SocialClient, amount: int, pin: str, sam: SocialSam, jou
         TransportError: the card left (the card's log says whether it paid).
     """
     card = client.select()
-    try:
-        client.verify_pin(pin)
-    except WrongPin as exc:
-        return MedicalPayment(False, f"wrong PIN: {exc.tries_left} {'try' if exc.tries_left == 1 else 'tries'} left",
-                              None, card.card_number)
-    except PinBlocked:
-        return MedicalPayment(False, "the PIN is blocked: the issuer must unblock it", None, card.card_number)
+    refused = pin_refusal(client, pin)
+    if refused is not None:
+        return MedicalPayment(False, refused, None, card.card_number)
     try:
         result = client.pay(amount, sam, when)
     except (InsufficientBalance, MacInvalid) as exc:
