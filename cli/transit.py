@@ -112,18 +112,15 @@ def load_cmd(amount: Decimal, reader_name: str, host_url: str | None, journal_pa
 def tap_cmd(reader_name: str, station: str, line: int | None, rules_path: Path | None, journal_path: Path | None,
             as_json: bool) -> None:
     """One tap at a gate: in, out (the fare from the entry), or the flat fare."""
-    from cardkit.issuer.demo_keys import DEMO_PURSE_MPK, DEMO_PURSE_MTK
-    from cardkit.purse import Psam
     from cardkit.readers import CardChannel, open_reader
     from pos_sim.journal import Journal
-    from pos_sim.transit import FareRules, Validator, demo_rules
+    from pos_sim.transit import FareRules, Validator, demo_gate_psam, demo_rules
 
     rules = FareRules.load(rules_path) if rules_path else demo_rules()
     candidates = [s for s in rules.stations if s.name.lower() == station.lower() and line in (None, s.line)]
     here = candidates[0] if candidates else rules.station(station)
     with Journal(journal_path or Path("gate-journal.sqlite")) as journal:
-        psam = Psam(DEMO_PURSE_MPK, DEMO_PURSE_MTK, terminal_id=bytes.fromhex(f"{here.line:04d}{here.code:08d}"),
-                    first_txn_no=int(journal.next_stan()))
+        psam = demo_gate_psam(here, journal)
         with open_reader(reader_name).connect() as conn:
             tap = Validator(rules, psam, here, journal=journal).tap(CardChannel(conn))
     if as_json:

@@ -165,9 +165,7 @@ def _receipt(terminal: Terminal, sale: PosResult, out: Path, console: Console) -
 
 def _ride(channel: CardChannel, journal_path: Path, console: Console) -> None:
     """The same card at the metro gates: in at one station, out at another, from its purse."""
-    from cardkit.issuer.demo_keys import DEMO_PURSE_MPK, DEMO_PURSE_MTK
-    from cardkit.purse import Psam
-    from pos_sim.transit import Validator, demo_rules
+    from pos_sim.transit import Validator, demo_gate_psam, demo_rules
 
     rules = demo_rules()
     clock = [datetime.now().replace(microsecond=0)]
@@ -176,9 +174,8 @@ def _ride(channel: CardChannel, journal_path: Path, console: Console) -> None:
         for name, minutes in (("Xizhimen", 0), ("Dongzhimen", 18)):
             clock[0] += timedelta(minutes=minutes)
             here = rules.station(name)
-            psam = Psam(DEMO_PURSE_MPK, DEMO_PURSE_MTK, terminal_id=bytes.fromhex(f"{here.line:04d}{here.code:08d}"),
-                        first_txn_no=int(journal.next_stan()))
-            tap = Validator(rules, psam, here, journal=journal, clock=lambda: clock[0]).tap(channel)
+            gate = Validator(rules, demo_gate_psam(here, journal), here, journal=journal, clock=lambda: clock[0])
+            tap = gate.tap(channel)
             lines.append(f"{'▶' if tap.gate_open else '■'} {tap.display}")
             if tap.purse is not None:
                 lines.append(f"  TAC {tap.purse.tac.hex().upper()} (MAC2 checked by the gate's PSAM)")

@@ -7,7 +7,7 @@
 from pos_sim.transit.fares import FareKind, FareRules, Station, demo_rules
 from pos_sim.transit.record import RideState, TransitRecord
 from pos_sim.transit.topup import TopUpResult, purse_terminal_id, top_up
-from pos_sim.transit.validator import TapAction, TapResult, Validator
+from pos_sim.transit.validator import TapAction, TapResult, Validator, demo_gate_psam
 
 __all__ = [
     "FareKind",
@@ -19,6 +19,7 @@ __all__ = [
     "TopUpResult",
     "TransitRecord",
     "Validator",
+    "demo_gate_psam",
     "demo_rules",
     "purse_terminal_id",
     "top_up",

@@ -33,7 +33,7 @@ from pos_sim.journal import Journal, JournalEntry
 from pos_sim.transit.fares import FareKind, FareRules, Station
 from pos_sim.transit.record import RECORD_ID, RideState, TransitRecord
 
-__all__ = ["MAX_RIDE_S", "TapAction", "TapResult", "Validator"]
+__all__ = ["MAX_RIDE_S", "TapAction", "TapResult", "Validator", "demo_gate_psam"]
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,15 @@ class TapResult:
             lines.append(f"TAC {self.purse.tac.hex().upper()}  No. {self.purse.counter:05d}")
             lines.append(self.purse.when.strftime("%Y-%m-%d %H:%M:%S"))
         return "\n".join(lines)
+
+
+def demo_gate_psam(station: Station, journal: Journal) -> Psam:
+    """The PSAM of a demo gate: the published demo purchase and TAC keys, the line and station code
+    as its terminal id, and its transaction numbers from the gate journal (unique across restarts)."""
+    from cardkit.issuer.demo_keys import DEMO_PURSE_MPK, DEMO_PURSE_MTK
+
+    return Psam(DEMO_PURSE_MPK, DEMO_PURSE_MTK, terminal_id=bytes.fromhex(f"{station.line:04d}{station.code:08d}"),
+                first_txn_no=int(journal.next_stan()))
 
 
 def _money(fen: int) -> str:
