@@ -16,6 +16,7 @@ from cardkit.crypto.hazmat.ciphers import TripleDES
 from cardkit.crypto.hazmat.mac import retail_mac
 from cardkit.issuer.demo_keys import DEMO_SOCIAL_MAK, DEMO_SOCIAL_MPK, DEMO_SOCIAL_MTK, DEMO_SOCIAL_MUK
 from cardkit.issuer.social_data import SocialAccount, prepare_social
+from tests.bank.kit import apdu, send  # noqa: F401  (the APDU helpers every applet's tests share)
 
 CARD_NUMBER = "1101050000000018"
 X = bytes.fromhex(CARD_NUMBER)
@@ -45,20 +46,6 @@ def applet(card: SimulatedCard) -> SocialApplet:
     a = card.applet(SOCIAL_AID)
     assert isinstance(a, SocialApplet)
     return a
-
-
-def send(card: SimulatedCard, raw: bytes | str) -> tuple[bytes, int]:
-    r = card.transmit(bytes.fromhex(raw.replace(" ", "")) if isinstance(raw, str) else raw)
-    return r[:-2], int.from_bytes(r[-2:], "big")
-
-
-def apdu(cla: int, ins: int, p1: int, p2: int, data: bytes = b"", le: int | None = None) -> bytes:
-    out = bytes((cla, ins, p1, p2))
-    if data:
-        out += bytes((len(data),)) + data
-    if le is not None:
-        out += bytes((le & 0xFF,))
-    return out
 
 
 def select(card: SimulatedCard) -> None:

@@ -16,6 +16,7 @@ from applets.transit import TRANSIT_AID, TransitApplet, install_transit
 from cardkit.crypto import purse as pc
 from cardkit.crypto.hazmat.keys import kcv
 from cardkit.crypto.purse import PurseAlgorithm, TransactionType
+from tests.bank.kit import apdu, send  # noqa: F401  (the APDU helpers every applet's tests share)
 
 # REFERENCE.md "PBOC electronic purse", self-computed regression vector
 DLK = bytes.fromhex("3F01" * 8)
@@ -67,21 +68,6 @@ def applet(card: SimulatedCard) -> TransitApplet:
     a = card.applet(TRANSIT_AID)
     assert isinstance(a, TransitApplet)
     return a
-
-
-def send(card: SimulatedCard, apdu: str | bytes) -> tuple[bytes, int]:
-    raw = bytes.fromhex(apdu.replace(" ", "")) if isinstance(apdu, str) else apdu
-    r = card.transmit(raw)
-    return r[:-2], int.from_bytes(r[-2:], "big")
-
-
-def apdu(cla: int, ins: int, p1: int, p2: int, data: bytes = b"", le: int | None = None) -> bytes:
-    out = bytes((cla, ins, p1, p2))
-    if data:
-        out += bytes((len(data),)) + data
-    if le is not None:
-        out += bytes((le & 0xFF,))
-    return out
 
 
 def select(card: SimulatedCard) -> None:
