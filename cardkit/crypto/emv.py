@@ -18,7 +18,7 @@ from typing import Literal
 
 from cardkit.crypto.hazmat._base import InvalidMac, constant_time_equal
 from cardkit.crypto.hazmat.ciphers import TripleDES, cached
-from cardkit.crypto.hazmat.keys import diversify_3des, emv_common_session_key
+from cardkit.crypto.hazmat.keys import SupportsEncryptEcb, diversify_3des, emv_common_session_key
 from cardkit.crypto.hazmat.mac import RetailMacKey, retail_mac
 from cardkit.crypto.hazmat.padding import pad_method_2, unpad_method_2
 from cardkit.errors import CryptoError
@@ -86,12 +86,15 @@ def _psn_digits(psn: str | bytes | int | None) -> str:
 
 
 def derive_icc_master_key(
-    imk: bytes, pan: str | bytes, psn: str | bytes | int | None = None, method: Literal["A", "B"] = "A"
+    imk: bytes | SupportsEncryptEcb,
+    pan: str | bytes,
+    psn: str | bytes | int | None = None,
+    method: Literal["A", "B"] = "A",
 ) -> bytes:
     """ICC master key from the issuer master key (EMV Book 2 A1.4.1 option A, A1.4.2 option B).
 
     Args:
-        imk: 16-byte issuer master key (MK-AC, MK-SMI or MK-SMC).
+        imk: 16-byte issuer master key (MK-AC, MK-SMI or MK-SMC), or such a key held by a keystore.
         pan: PAN digits (str) or tag 5A bytes.
         psn: PAN sequence number (tag 5F34); None means 00.
         method: "A", or "B" for PANs over 16 digits (B falls back to A for 16 digits or fewer,
@@ -114,7 +117,7 @@ def derive_icc_master_key(
         y = bytes.fromhex(digits[-16:].zfill(16))
     else:
         raise CryptoError(f"unknown ICC master key derivation method {method!r} (use 'A' or 'B')")
-    return diversify_3des(cached(TripleDES, imk), y)
+    return diversify_3des(cached(TripleDES, imk) if isinstance(imk, (bytes, bytearray)) else imk, y)
 
 
 def _atc_bytes(atc: int | bytes) -> bytes:

@@ -25,6 +25,7 @@ import enum
 
 from cardkit.crypto.hazmat._base import fixed_length
 from cardkit.crypto.hazmat.ciphers import DES, SM4, TripleDES, cached
+from cardkit.crypto.hazmat.keys import SupportsEncryptEcb
 from cardkit.crypto.hazmat.mac import cbc_mac
 from cardkit.errors import CryptoError
 
@@ -74,10 +75,14 @@ def _u(value: int, n: int, what: str) -> bytes:
     return value.to_bytes(n, "big")
 
 
-def diversify_card_key(master_key: bytes, serial: bytes, algorithm: PurseAlgorithm = PurseAlgorithm.TDES) -> bytes:
-    """Card sub-key (DLK, DPK, DTK, ...) from an issuer master key and the 8-byte application serial."""
+def diversify_card_key(master_key: bytes | SupportsEncryptEcb, serial: bytes,
+                       algorithm: PurseAlgorithm = PurseAlgorithm.TDES) -> bytes:
+    """Card sub-key (DLK, DPK, DTK, ...) from an issuer master key (its value, or a key a keystore
+    holds) and the 8-byte application serial."""
     x = fixed_length(serial, 8, "application serial")
     not_x = (int.from_bytes(x, "big") ^ _FF8).to_bytes(8, "big")
+    if not isinstance(master_key, (bytes, bytearray)):
+        return master_key.encrypt_ecb(x + not_x)
     if algorithm is PurseAlgorithm.SM4:
         return cached(SM4, master_key).encrypt_ecb(x + not_x)
     return cached(TripleDES, master_key).encrypt_ecb(x + not_x)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from cardkit.crypto.hazmat.keys import kcv
+from cardkit.crypto.hazmat.keys import MasterKey, kcv, key_length
 from cardkit.crypto.purse import diversify_card_key
 from cardkit.errors import ProfileError
 from cardkit.social.records import (
@@ -122,8 +122,8 @@ class SocialAccount:
         return self.insurance or _all_enrolled(self.issued)
 
 
-def prepare_social(account: SocialAccount, *, terminal_auth_master: bytes, purchase_master: bytes,
-                   tac_master: bytes, unblock_master: bytes) -> dict[int, bytes]:
+def prepare_social(account: SocialAccount, *, terminal_auth_master: MasterKey, purchase_master: MasterKey,
+                   tac_master: MasterKey, unblock_master: MasterKey) -> dict[int, bytes]:
     """The personalization DGIs of one social insurance application (docs/social.md "Personalization").
 
     Returns:
@@ -136,8 +136,8 @@ def prepare_social(account: SocialAccount, *, terminal_auth_master: bytes, purch
     masters = (("terminal_auth_master", terminal_auth_master), ("purchase_master", purchase_master),
                ("tac_master", tac_master), ("unblock_master", unblock_master))
     for name, key in masters:
-        if len(key) != 16:
-            raise ProfileError(f"{name}: a social insurance master key is 16 bytes, got {len(key)}")
+        if key_length(key) != 16:
+            raise ProfileError(f"{name}: a social insurance master key is 16 bytes, got {key_length(key)}")
     x = account.card_info.diversifier
     keys = [diversify_card_key(mk, x) for _, mk in masters]
     dgis: dict[int, bytes] = {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from cardkit.crypto.hazmat.keys import kcv
+from cardkit.crypto.hazmat.keys import MasterKey, kcv, key_length
 from cardkit.crypto.purse import PurseAlgorithm, diversify_card_key
 from cardkit.errors import ProfileError
 
@@ -119,12 +119,13 @@ def _purse_parameters(account: TransitAccount) -> bytes:
             + account.overdraft.to_bytes(3, "big") + bytes(4) + bytes((account.mac_failure_limit,)))
 
 
-def prepare_transit(account: TransitAccount, *, mlk: bytes, mpk: bytes, mtk: bytes) -> dict[int, bytes]:
+def prepare_transit(account: TransitAccount, *, mlk: MasterKey, mpk: MasterKey, mtk: MasterKey) -> dict[int, bytes]:
     """The personalization DGIs of one transit purse (docs/transit-card.md "Personalization").
 
     Args:
         account: the card's purse.
-        mlk, mpk, mtk: the issuer's load, purchase and TAC master keys (16 bytes each).
+        mlk, mpk, mtk: the issuer's load, purchase and TAC master keys (16 bytes each), by value or
+            held by a keystore (they never leave it; only the card's diversified keys come out).
 
     Returns:
         DGI → bytes: files 1500/1600/1701, keys 8000 (DLK ‖ DPK ‖ DTK), their KCVs 9000, purse 9201.
@@ -133,8 +134,8 @@ def prepare_transit(account: TransitAccount, *, mlk: bytes, mpk: bytes, mtk: byt
         ProfileError: a master key is not 16 bytes (the key itself is never quoted).
     """
     for name, key in (("mlk", mlk), ("mpk", mpk), ("mtk", mtk)):
-        if len(key) != 16:
-            raise ProfileError(f"{name}: a purse master key is 16 bytes, got {len(key)}")
+        if key_length(key) != 16:
+            raise ProfileError(f"{name}: a purse master key is 16 bytes, got {key_length(key)}")
     x = account.diversifier
     keys = [diversify_card_key(mk, x, account.algorithm) for mk in (mlk, mpk, mtk)]
     check = b"".join(kcv(k, 3, algorithm=_KCV_NAME[account.algorithm]) for k in keys)

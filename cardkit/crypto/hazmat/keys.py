@@ -2,15 +2,40 @@
 
 from __future__ import annotations
 
+from typing import Protocol, runtime_checkable
+
 from cardkit.crypto.hazmat._base import check_key_length
 from cardkit.crypto.hazmat.ciphers import AES, SM4, BlockCipher, TripleDES
 from cardkit.errors import CryptoError
 
-__all__ = ("adjust_parity", "diversify_3des", "emv_common_session_key", "has_odd_parity", "kcv")
+__all__ = ("MasterKey", "SupportsEncryptEcb", "adjust_parity", "diversify_3des", "emv_common_session_key",
+           "has_odd_parity", "kcv", "key_length")
 
 # Each byte with its low bit set so the byte has an odd number of 1 bits (FIPS 46-3 / ANSI X3.92).
 _ODD = bytes(b & 0xFE | ((bin(b & 0xFE).count("1") + 1) & 1) for b in range(256))
 _FF8 = (1 << 64) - 1
+
+
+@runtime_checkable
+class SupportsEncryptEcb(Protocol):
+    """A secret key that can encrypt blocks in ECB mode: a cipher object here, or a key held by a
+    keystore or an HSM that never hands out its value. Every diversification is this one operation."""
+
+    def encrypt_ecb(self, data: bytes) -> bytes: ...
+
+
+#: A long-lived key as data preparation receives it: its value, or a key a keystore holds.
+MasterKey = bytes | SupportsEncryptEcb
+
+
+def key_length(key: bytes | SupportsEncryptEcb) -> int:
+    """Length in bytes of a key given by value or held elsewhere (held keys carry ``length``)."""
+    if isinstance(key, (bytes, bytearray)):
+        return len(key)
+    length = getattr(key, "length", None)
+    if not isinstance(length, int):
+        raise CryptoError(f"{type(key).__name__} does not say its key length")
+    return length
 
 
 def adjust_parity(key: bytes) -> bytes:
@@ -45,7 +70,7 @@ def kcv(key: bytes | BlockCipher, length: int = 3, *, algorithm: str = "3DES") -
     return cipher.encrypt_ecb(bytes(cipher.block_size))[:length]
 
 
-def diversify_3des(master: bytes | TripleDES, x: bytes, *, parity: bool = True) -> bytes:
+def diversify_3des(master: bytes | SupportsEncryptEcb, x: bytes, *, parity: bool = True) -> bytes:
     """16-byte key ``3DES_MK(X) || 3DES_MK(X XOR FF..FF)`` for an 8-byte ``X``.
 
     EMV Book 2 A1.4.1 (ICC master key option A, with odd parity) and the PBOC purse sub-key
@@ -53,7 +78,7 @@ def diversify_3des(master: bytes | TripleDES, x: bytes, *, parity: bool = True) 
     """
     if len(x) != 8:
         raise CryptoError(f"diversification input must be 8 bytes, got {len(x)}")
-    mk = master if isinstance(master, TripleDES) else TripleDES(master)
+    mk = TripleDES(master) if isinstance(master, (bytes, bytearray)) else master
     inv = (int.from_bytes(x, "big") ^ _FF8).to_bytes(8, "big")
     out = mk.encrypt_ecb(bytes(x) + inv)
     return adjust_parity(out) if parity else out

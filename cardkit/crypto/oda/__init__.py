@@ -26,7 +26,7 @@ from cardkit.crypto.oda._certs import (
     static_data_to_authenticate,
 )
 from cardkit.crypto.oda._errors import OdaError, OdaMethod, OdaReason, tvr_byte1
-from cardkit.crypto.oda._rsa import RsaPublic
+from cardkit.crypto.oda._rsa import RawRsaSigner, RsaPublic, RsaSigningKey
 from cardkit.crypto.oda._signed import (
     RecoveredCda,
     RecoveredDynamicData,
@@ -55,7 +55,9 @@ __all__ = [
     "RecoveredDynamicData",
     "RecoveredIccKey",
     "RecoveredIssuerKey",
+    "RawRsaSigner",
     "RsaPublic",
+    "RsaSigningKey",
     "TestCa",
     "build_cda_response",
     "dda_dynamic_data",

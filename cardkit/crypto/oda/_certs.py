@@ -23,6 +23,7 @@ from cardkit.crypto.oda._rsa import (
     HASH_SHA1,
     PK_RSA,
     RsaPublic,
+    RsaSigningKey,
     check_hash,
     check_hash_algorithm,
     digits,
@@ -53,7 +54,7 @@ _ICC = "§6.4"
 _STATIC = "Book 3 §10.3"
 
 
-def _public(key: rsa.RSAPublicKey | rsa.RSAPrivateKey | RsaPublic) -> RsaPublic:
+def _public(key: rsa.RSAPublicKey | RsaSigningKey | RsaPublic) -> RsaPublic:
     return key if isinstance(key, RsaPublic) else RsaPublic.of(key)
 
 
@@ -131,8 +132,8 @@ class RecoveredIssuerKey:
 
 
 def make_issuer_certificate(
-    ca_key: rsa.RSAPrivateKey,
-    issuer_key: rsa.RSAPublicKey | rsa.RSAPrivateKey | RsaPublic,
+    ca_key: RsaSigningKey,
+    issuer_key: rsa.RSAPublicKey | RsaSigningKey | RsaPublic,
     *,
     issuer_id: str,
     expiry: str,
@@ -236,8 +237,8 @@ class RecoveredIccKey:
 
 
 def make_icc_certificate(
-    issuer_key: rsa.RSAPrivateKey,
-    icc_key: rsa.RSAPublicKey | rsa.RSAPrivateKey | RsaPublic,
+    issuer_key: RsaSigningKey,
+    icc_key: rsa.RSAPublicKey | RsaSigningKey | RsaPublic,
     *,
     pan: str,
     expiry: str,
@@ -263,7 +264,7 @@ def make_icc_certificate(
 
 
 def _certify(
-    signer_key: rsa.RSAPrivateKey,
+    signer_key: RsaSigningKey,
     key: RsaPublic,
     names: tuple[str, str],
     layout: Any,

@@ -12,6 +12,7 @@ import calendar
 import hashlib
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol, runtime_checkable
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -20,6 +21,20 @@ from cardkit.crypto.oda._errors import OdaError, OdaReason
 HASH_SHA1 = 0x01  # Book 2 Annex B2.3: hash algorithm indicator
 PK_RSA = 0x01  # Book 2 Annex B2.4: public key algorithm indicator (RSA; exponent 3 or 2^16+1)
 HASH_LEN = 20
+
+
+@runtime_checkable
+class RawRsaSigner(Protocol):
+    """An RSA private key held elsewhere (a keystore, an HSM): only its public half and the raw
+    private operation on one modulus-length block are available, which is all EMV signing needs."""
+
+    def public_key(self) -> rsa.RSAPublicKey: ...
+
+    def raw_private(self, block: bytes) -> bytes: ...
+
+
+#: What every EMV signing function accepts: a ``cryptography`` private key or a held one.
+RsaSigningKey = rsa.RSAPrivateKey | RawRsaSigner
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +51,9 @@ class RsaPublic:
             raise ValueError("public exponent must be 3 or 65537")
 
     @classmethod
-    def of(cls, key: rsa.RSAPublicKey | rsa.RSAPrivateKey) -> RsaPublic:
-        """The EMV form of a ``cryptography`` RSA key's public half."""
-        pub = key.public_key() if isinstance(key, rsa.RSAPrivateKey) else key
+    def of(cls, key: rsa.RSAPublicKey | RsaSigningKey) -> RsaPublic:
+        """The EMV form of an RSA key's public half (a ``cryptography`` key or a held one)."""
+        pub = key if isinstance(key, rsa.RSAPublicKey) else key.public_key()
         numbers = pub.public_numbers()
         return cls(int_bytes(numbers.n), int_bytes(numbers.e))
 
@@ -81,12 +96,18 @@ def recover(signature: bytes, key: RsaPublic, *, step: str) -> bytes:
     return block
 
 
-def sign(block: bytes, key: rsa.RSAPrivateKey) -> bytes:
-    """The raw private operation on a formatted block (Book 2 Annex A2.1.2), using CRT.
+def sign(block: bytes, key: RsaSigningKey) -> bytes:
+    """The raw private operation on a formatted block (Book 2 Annex A2.1.2): with CRT for a
+    ``cryptography`` key, by the key's holder (:class:`RawRsaSigner`) otherwise.
 
     Raises:
         ValueError: the block is not as long as the modulus or not less than it.
     """
+    if not isinstance(key, rsa.RSAPrivateKey):
+        public = RsaPublic.of(key)
+        if len(block) != public.length or int.from_bytes(block, "big") >= int.from_bytes(public.modulus, "big"):
+            raise ValueError(f"block of {len(block)} bytes does not fit a {public.length}-byte modulus")
+        return key.raw_private(block)
     priv = key.private_numbers()
     pub = priv.public_numbers
     n_len = (pub.n.bit_length() + 7) // 8

@@ -15,7 +15,16 @@ from cardkit import tlv
 from cardkit.crypto.oda import _layouts as L
 from cardkit.crypto.oda._certs import RecoveredIccKey, RecoveredIssuerKey
 from cardkit.crypto.oda._errors import OdaError, OdaReason
-from cardkit.crypto.oda._rsa import HASH_SHA1, RsaPublic, check_hash, check_hash_algorithm, recover, sha1, sign
+from cardkit.crypto.oda._rsa import (
+    HASH_SHA1,
+    RsaPublic,
+    RsaSigningKey,
+    check_hash,
+    check_hash_algorithm,
+    recover,
+    sha1,
+    sign,
+)
 from cardkit.errors import TlvError
 
 __all__ = [
@@ -54,7 +63,7 @@ def _check_block(block: bytes, fmt: int, step: str) -> None:
 # SDA: Signed Static Application Data (tag 93)
 
 
-def sign_static_data(issuer_key: rsa.RSAPrivateKey, static_data: bytes, dac: bytes) -> bytes:
+def sign_static_data(issuer_key: RsaSigningKey, static_data: bytes, dac: bytes) -> bytes:
     """Sign the static data with the issuer private key: tag 93 (Book 2 §5.4, Table 7).
 
     Args:
