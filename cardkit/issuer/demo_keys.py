@@ -19,6 +19,7 @@ from cardkit.issuer.keys import IssuerKeys
 
 __all__ = [
     "DEMO_CAPK_INDEX",
+    "DEMO_CARD_MANAGER_KMC",
     "DEMO_IMK_AC",
     "DEMO_IMK_SMC",
     "DEMO_IMK_SMI",
@@ -36,6 +37,7 @@ __all__ = [
     "demo_csca",
     "demo_document_signer",
     "demo_issuer",
+    "demo_issuer_rsa_key",
 ]
 
 DEMO_RID = bytes.fromhex("A000000333")
@@ -45,6 +47,10 @@ DEMO_CAPK_INDEX = 0xF1
 DEMO_IMK_AC = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")
 DEMO_IMK_SMI = bytes.fromhex("89ABCDEF0123456776543210FEDCBA98")
 DEMO_IMK_SMC = bytes.fromhex("FEDCBA98765432100123456789ABCDEF")
+
+# Card manager master key (AES-128): each demo card's SCP03 keys are diversified from it and the
+# card's diversification data (EMV CPS style, cardkit.gp.diversify_emv). Public like the rest.
+DEMO_CARD_MANAGER_KMC = bytes.fromhex("4B4D434B4D434B4D0000000000000021")
 
 # Zone PIN key shared by the demo terminal and the demo host (online PIN blocks, ISO 9564 format 0
 # enciphered with 3DES-ECB). Published like the rest: a PIN block under it is readable by anyone.
@@ -128,9 +134,15 @@ def demo_capk() -> Capk:
 
 
 @cache
+def demo_issuer_rsa_key() -> rsa.RSAPrivateKey:
+    """The demo issuer's RSA key (1152 bits, exponent 3)."""
+    return _load(DEMO_ISSUER_KEY_PEM)
+
+
+@cache
 def demo_issuer() -> IssuerKeys:
     """The demo issuer: master keys, RSA key and its certificate from the demo CA."""
-    issuer_key = _load(DEMO_ISSUER_KEY_PEM)
+    issuer_key = demo_issuer_rsa_key()
     certificate = make_issuer_certificate(
         _load(DEMO_CA_KEY_PEM),
         issuer_key,
