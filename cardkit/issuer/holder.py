@@ -66,11 +66,11 @@ class HolderError(ProfileError):
     line or row. Messages never quote a PIN.
     """
 
-    def __init__(self, field: str, reason: str, where: str = "") -> None:
+    def __init__(self, field: str, reason: str, where: str = "", *, joiner: str = ": ") -> None:
         self.field = field
         self.reason = reason
         self.where = where
-        super().__init__(f"{where}: {field}: {reason}" if where else f"{field}: {reason}")
+        super().__init__(f"{where}{joiner}{field}: {reason}" if where else f"{field}: {reason}")
 
 
 # --- small validators, shared by the dataclasses below and the CSV reader --------------------------------
@@ -329,6 +329,8 @@ class HolderProfile:
                 object.__setattr__(self, app, _SECTIONS[app]())
             elif not isinstance(section, _SECTIONS[app]):
                 raise HolderError(app, "is not a section of that application")
+        if self.id is not None and self.id.expiry is not None and self.id.expiry <= self.birth_date:
+            raise HolderError("id.expiry", "must be after birth_date")
 
     @property
     def latin_name(self) -> str:
@@ -484,6 +486,9 @@ def parse_holder(text: str, *, source: str, base_dir: Path) -> HolderProfile:
 
     def node_of(holder_field: str) -> tuple[Node | None, str]:
         """Where a HolderProfile field is written, for its error."""
+        if holder_field == "id.expiry":
+            section = doc.mapping(top["id"][1], "id", tuple(_KINDS["id"])) if "id" in top else {}
+            return (section["expiry"][1] if "expiry" in section else root), holder_field
         if holder_field in APPLICATIONS:
             return (top[holder_field][0] if holder_field in top else
                     top["applications"][1] if "applications" in top else root), holder_field
@@ -496,6 +501,10 @@ def parse_holder(text: str, *, source: str, base_dir: Path) -> HolderProfile:
         values["applications"] = doc.words(top["applications"][1], "applications")
         if not values["applications"]:
             raise doc.fail(top["applications"][1], "applications", "at least one of bank, transit, id, social")
+        for app in values["applications"]:
+            if app not in APPLICATIONS:
+                raise doc.fail(top["applications"][1], "applications",
+                               f"{app!r} is not one of bank, transit, id, social" + did_you_mean(app, APPLICATIONS))
     listed = values.get("applications", APPLICATIONS)
     for app in APPLICATIONS:
         if app not in top:

@@ -165,7 +165,7 @@ def _read_photo(name: str, base_dir: Path) -> bytes:
 def _profile(cells: list[str], cols: _Columns, base_dir: Path) -> HolderProfile:
     """One row → a profile; errors are :class:`HolderError` naming ``column <name>`` (the caller adds the row)."""
     if len(cells) != cols.width:
-        raise HolderError("row", f"{len(cells)} cells, the header has {cols.width}")
+        raise HolderError("cells", f"{len(cells)} where the header has {cols.width} columns")
     at = cols.at
     cells.append("")  # what an absent column reads
     kwargs: dict[str, Any] = {}
@@ -199,7 +199,7 @@ def _profile(cells: list[str], cols: _Columns, base_dir: Path) -> HolderProfile:
     try:
         return HolderProfile(**kwargs)
     except HolderError as e:
-        raise HolderError(f"column {e.field}", e.reason) from None
+        raise HolderError(f"column {e.field.replace('.', '_')}", e.reason) from None
 
 
 def _rows(path: Path, source: str, on_error: Callable[[HolderError], None] | None = None) -> Iterator[HolderProfile]:
@@ -234,7 +234,7 @@ def _rows(path: Path, source: str, on_error: Callable[[HolderError], None] | Non
                         raise HolderError("column holder_id", f"{profile.holder_id} is also row {first[0]} "
                                                               f"(line {first[1]})")
                 except HolderError as e:
-                    error = HolderError(e.field, e.reason, where)
+                    error = HolderError(e.field, e.reason, where, joiner=", ")
                     if on_error is None:
                         raise error from None
                     on_error(error)
