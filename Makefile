@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 # receipt as a PNG (Pillow and a CJK font); the tests also drive scriptor (pcsc-tools) and check
 # that Wireshark (tshark) dissects our pcap traces, and screenshot the bench report in headless chromium.
 DEMO_PACKAGES := pcscd libpcsclite-dev swig gcc python3-dev vsmartcard-vpcd opensc fonts-wqy-microhei
-TEST_PACKAGES := $(DEMO_PACKAGES) pcsc-tools tshark chromium
+TEST_PACKAGES := $(DEMO_PACKAGES) pcsc-tools tshark chromium softhsm2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test venv bench lint clean
