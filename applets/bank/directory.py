@@ -1,8 +1,12 @@
 """PSE (``1PAY.SYS.DDF01``) and PPSE (``2PAY.SYS.DDF01``): the directories terminals select first.
 
 EMV Book 1 §12.2 (PSE with its directory record file, SFI 1) and Book B / qPBOC (PPSE, the list in
-the FCI). Both list the card's bank applications from their configuration (AID, label, priority),
-which the card image keeps; neither has persistent state of its own.
+the FCI). Both list the card's bank applications (AID, label, priority) from one of two places:
+
+* their configuration, which the card image keeps (:func:`applets.bank.install_bank` fills it);
+* their personalization: :meth:`PseApplet.personalize` with DGI 9102 — the directory entries
+  ``61 { 4F AID, 50 label, [87 priority] }`` concatenated, where EMV CPS puts the PSE/PPSE FCI data
+  (the card manager's STORE DATA does this). Personalized entries live in the store and win.
 """
 
 from __future__ import annotations
@@ -15,11 +19,15 @@ from applets.bank.state import CARD_BLOCKED_KEY
 from applets.runtime import Applet, CommandContext, fci, register_applet, status
 from cardkit import tlv
 from cardkit.apdu import SW, CommandAPDU, ResponseAPDU
+from cardkit.errors import ProfileError, TlvError
 
-__all__ = ["PPSE_NAME", "PSE_NAME", "DirectoryEntry", "PpseApplet", "PseApplet"]
+__all__ = ["DGI_DIRECTORY", "PPSE_NAME", "PSE_NAME", "DirectoryEntry", "PpseApplet", "PseApplet",
+           "parse_directory_dgis"]
 
 PSE_NAME = b"1PAY.SYS.DDF01"
 PPSE_NAME = b"2PAY.SYS.DDF01"
+DGI_DIRECTORY = 0x9102  # EMV CPS: the FCI proprietary data of the PSE/PPSE
+_ENTRIES_KEY = "entries"
 _DIRECTORY_SFI = 1
 _INS_READ_RECORD = 0xB2
 _LANGUAGES = b"zhen"
@@ -56,6 +64,48 @@ class DirectoryEntry:
         return cls(bytes.fromhex(obj["aid"]), str(obj["label"]), int(priority) if priority is not None else None)
 
 
+def _entry(obj: tlv.Tlv, n: int) -> DirectoryEntry:
+    if obj.tag != b"\x61":
+        raise ProfileError(f"DGI 9102 entry {n}: tag {obj.tag.hex().upper()} is not an application template 61")
+    fields: dict[bytes, bytes] = {}
+    for child in obj.children:
+        if child.tag not in (b"\x4f", b"\x50", b"\x87") or child.tag in fields:
+            raise ProfileError(f"DGI 9102 entry {n}: unexpected or repeated tag {child.tag.hex().upper()}")
+        fields[child.tag] = child.value
+    if b"\x4f" not in fields or b"\x50" not in fields:
+        raise ProfileError(f"DGI 9102 entry {n}: an entry needs 4F (AID) and 50 (label)")
+    priority = fields.get(b"\x87")
+    if priority is not None and len(priority) != 1:
+        raise ProfileError(f"DGI 9102 entry {n}: 87 (priority) is one byte")
+    try:
+        return DirectoryEntry(fields[b"\x4f"], fields[b"\x50"].decode("latin-1"),
+                              priority[0] if priority is not None else None)
+    except ValueError as exc:
+        raise ProfileError(f"DGI 9102 entry {n}: {exc}") from None
+
+
+def parse_directory_dgis(dgis: Mapping[int, bytes]) -> tuple[DirectoryEntry, ...]:
+    """The entries of a PSE/PPSE personalization: exactly DGI 9102, the ``61`` templates concatenated.
+
+    Raises:
+        ProfileError: a missing or extra DGI, malformed BER-TLV, or an entry without AID or label.
+    """
+    extra = sorted(set(dgis) - {DGI_DIRECTORY})
+    if extra:
+        raise ProfileError(f"DGI {extra[0]:04X} is not part of a PSE/PPSE personalization (only 9102)")
+    value = dgis.get(DGI_DIRECTORY)
+    if not value:
+        raise ProfileError("DGI 9102 (directory entries) is missing or empty")
+    try:
+        objs = tlv.decode(value)
+    except TlvError as exc:
+        raise ProfileError(f"DGI 9102: {exc}") from None
+    entries = tuple(_entry(obj, n) for n, obj in enumerate(objs, 1))
+    if not entries:
+        raise ProfileError("DGI 9102 holds no directory entry")
+    return entries
+
+
 class _Directory(Applet):
     """What PSE and PPSE share: the entries, their config, the card-block check."""
 
@@ -64,7 +114,38 @@ class _Directory(Applet):
     def __init__(self, aid: bytes | None = None, *, label: str | None = None,
                  entries: Iterable[DirectoryEntry] = ()) -> None:
         super().__init__(aid if aid is not None else self.default_name, label=label)
-        self.entries: tuple[DirectoryEntry, ...] = tuple(entries)
+        self._entries: tuple[DirectoryEntry, ...] = tuple(entries)
+
+    @property
+    def entries(self) -> tuple[DirectoryEntry, ...]:
+        """The personalized entries (from the store) if any, else the configured ones."""
+        stored = self.store.get(_ENTRIES_KEY) if self._store is not None else None
+        if stored is None:
+            return self._entries
+        return tuple(DirectoryEntry.from_json(e) for e in stored)
+
+    @entries.setter
+    def entries(self, entries: Iterable[DirectoryEntry]) -> None:
+        new = tuple(entries)
+        if self._store is not None and self.store.get(_ENTRIES_KEY) is not None:
+            with self.store.transaction():
+                self.store.set(_ENTRIES_KEY, [e.to_json() for e in new])
+        else:
+            self._entries = new
+
+    @property
+    def personalized(self) -> bool:
+        return self._store is not None and self.store.get(_ENTRIES_KEY) is not None
+
+    def personalize(self, dgis: Mapping[int, bytes]) -> None:
+        """Validate DGI 9102 and store its entries (they replace the configured ones).
+
+        Raises:
+            ProfileError: naming what is wrong with DGI 9102; nothing was stored.
+        """
+        entries = parse_directory_dgis(dgis)
+        with self.store.transaction():
+            self.store.set(_ENTRIES_KEY, [e.to_json() for e in entries])
 
     def _card_blocked(self) -> bool:
         return bool(self.store.store.get(CARD_BLOCKED_KEY, False))
@@ -78,7 +159,7 @@ class _Directory(Applet):
         raise NotImplementedError
 
     def to_config(self) -> dict[str, Any]:
-        return {**super().to_config(), "entries": [e.to_json() for e in self.entries]}
+        return {**super().to_config(), "entries": [e.to_json() for e in self._entries]}
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Applet:

@@ -16,7 +16,14 @@ from applets.runtime.applet import (
     status,
 )
 from applets.runtime.atr import AtrInfo, ContactlessIdentity, parse_atr
-from applets.runtime.blank import fixed_dgi, install_personalized, list_application, new_blank_card
+from applets.runtime.blank import (
+    fixed_dgi,
+    install_personalized,
+    list_application,
+    listed_applications,
+    new_blank_card,
+    unlist_application,
+)
 from applets.runtime.card import SimulatedCard
 from applets.runtime.fs import (
     ALWAYS,
@@ -30,6 +37,7 @@ from applets.runtime.fs import (
     Structure,
 )
 from applets.runtime.fscmd import process_file_command
+from applets.runtime.gate import CardGate
 from applets.runtime.image import IMAGE_FORMAT, IMAGE_VERSION, load_card, save_card
 from applets.runtime.mf import MF_AID, FileSystemApplet
 from applets.runtime.pin import Pins
@@ -46,6 +54,7 @@ __all__ = [
     "Access",
     "Applet",
     "AtrInfo",
+    "CardGate",
     "CommandContext",
     "ContactlessIdentity",
     "FileInfo",
@@ -65,6 +74,7 @@ __all__ = [
     "fixed_dgi",
     "install_personalized",
     "list_application",
+    "listed_applications",
     "load_card",
     "new_blank_card",
     "parse_atr",
@@ -72,4 +82,5 @@ __all__ = [
     "register_applet",
     "save_card",
     "status",
+    "unlist_application",
 ]

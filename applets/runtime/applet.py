@@ -15,11 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from applets.runtime.store import StoreView
 from cardkit.apdu import SW, CommandAPDU, ResponseAPDU
 from cardkit.tlv import build
+
+if TYPE_CHECKING:
+    from applets.runtime.card import SimulatedCard
 
 __all__ = [
     "Applet",
@@ -106,6 +109,13 @@ class Applet:
     def bind(self, store: StoreView) -> None:
         """Called by the card when the applet is registered or rebuilt from an image."""
         self._store = store
+
+    def attached(self, card: SimulatedCard) -> None:
+        """Called once the applet is on ``card`` (registered or rebuilt from an image), after :meth:`bind`.
+
+        Most applets ignore the card; the card manager keeps it to install applications and to gate
+        commands (:class:`applets.runtime.gate.CardGate`).
+        """
 
     def install(self) -> None:
         """Create initial persistent state; runs once, inside a transaction, on first registration."""

@@ -20,6 +20,7 @@ from applets.runtime.atr import (
     derive_uid,
 )
 from applets.runtime.dispatch import Dispatcher
+from applets.runtime.gate import CardGate
 from applets.runtime.store import PowerLoss, Store, TransactionError
 from cardkit.apdu import SW, ResponseAPDU
 from cardkit.errors import CardTornError
@@ -61,8 +62,10 @@ class SimulatedCard:
         self.strict = strict
         self.last_error: BaseException | None = None
         self.powered = False
+        #: asked before every command and selection (the card manager sets itself here); ``None``: admit all
+        self.gate: CardGate | None = None
         self._atr = build_contact_atr(historical_bytes)
-        self._dispatcher = Dispatcher(lambda: self._applets, self._default_applet)
+        self._dispatcher = Dispatcher(lambda: self._applets, self._default_applet, lambda: self.gate)
         for applet in applets:
             self.register(applet)
         if uid is None:
@@ -86,6 +89,33 @@ class SimulatedCard:
             raise ValueError(f"an applet with AID {applet.aid.hex().upper()} is already registered")
         applet.bind(self.store.view(f"app/{applet.aid.hex().upper()}"))
         self._applets.append(applet)
+        applet.attached(self)
+
+    def detach(self, aid: bytes) -> Applet:
+        """Take the applet with this AID off the card (memory only: its store keys stay as they are).
+
+        It is dropped from every logical channel it is selected on (with ``deselect``). The card
+        manager calls this after the transaction that erased the applet's state has committed, and to
+        undo an INSTALL whose transaction failed. ``KeyError`` if no applet has this AID.
+        """
+        applet = self.applet(aid)
+        self._dispatcher.forget(applet)
+        self._applets.remove(applet)
+        return applet
+
+    def replace(self, applet: Applet) -> Applet:
+        """Put ``applet`` in the place of the registered applet with the same AID and return the old one.
+
+        The new object is bound to the same store view (its persistent state is the old one's); the
+        old one is dropped from every channel. Used to roll in-memory configuration back when a
+        transaction that changed it did not commit.
+        """
+        old = self.applet(applet.aid)
+        self._dispatcher.forget(old)
+        applet.bind(self.store.view(f"app/{applet.aid.hex().upper()}"))
+        self._applets[self._applets.index(old)] = applet
+        applet.attached(self)
+        return old
 
     def applet(self, aid: bytes) -> Applet:
         """The registered applet with exactly this AID; ``KeyError`` otherwise."""

@@ -9,6 +9,8 @@ CHANNEL, §11.2.2 SELECT; Java Card 3.1 RE spec chapter 4 for the choices ISO le
 * INS 6X and 9X are invalid (ISO 7816-3 §10.3.2: they would be procedure bytes under T=0): 6D00.
 * MANAGE CHANNEL and SELECT by DF name are handled here; every other command goes to the applet
   selected on the command's channel, with its per-channel session.
+* A card gate (:class:`~applets.runtime.gate.CardGate`, the card manager's life-cycle rules) is asked
+  before any command is handled and before any applet is offered a selection; its refusal is the answer.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from applets.runtime.applet import Applet, CommandContext, status
+from applets.runtime.gate import CardGate
 from cardkit.apdu import SW, CommandAPDU, ResponseAPDU
 from cardkit.errors import ApduError
 
@@ -67,9 +70,11 @@ class _Channel:
 class Dispatcher:
     """Channel table and routing; owned by :class:`~applets.runtime.card.SimulatedCard`."""
 
-    def __init__(self, applets: Callable[[], Sequence[Applet]], default: Callable[[], Applet | None]) -> None:
+    def __init__(self, applets: Callable[[], Sequence[Applet]], default: Callable[[], Applet | None],
+                 gate: Callable[[], CardGate | None] = lambda: None) -> None:
         self._applets = applets
         self._default = default
+        self._gate = gate
         self.channels: dict[int, _Channel] = {}
         self.interface = "contact"
 
@@ -90,6 +95,13 @@ class Dispatcher:
         ch = self.channels.get(channel)
         return ch.applet if ch else None
 
+    def forget(self, applet: Applet) -> None:
+        """``applet`` leaves the card: deselect it on every channel where it is selected."""
+        for ch in self.channels.values():
+            if ch.applet is applet:
+                applet.deselect()
+                ch.applet, ch.session, ch.pending = None, None, b""
+
     # -- the one entry point ----------------------------------------------------------------------
     def dispatch(self, raw: bytes) -> ResponseAPDU:
         try:
@@ -104,6 +116,12 @@ class Dispatcher:
             return status(SW.LOGICAL_CHANNEL_NOT_SUPPORTED)
         if cmd.ins & 0xF0 in (0x60, 0x90):
             return status(SW.INS_NOT_SUPPORTED)
+        gate = self._gate()
+        if gate is not None:
+            refused = gate.admit_command(ch.applet, cmd)
+            if refused is not None:
+                ch.pending = b""
+                return status(refused)
         interindustry = not cla.proprietary
         if interindustry and cmd.ins == INS_GET_RESPONSE and ch.pending:
             return self._get_response(ch, cmd)
@@ -168,6 +186,9 @@ class Dispatcher:
 
     def _select_into(self, channel: int, target: Applet, ctx: CommandContext) -> ResponseAPDU:
         """Offer ``target`` a fresh session; on acceptance it replaces the channel's applet."""
+        refused = self._refused(target)
+        if refused is not None:
+            return refused
         if not target.multiselectable and any(
             c.applet is target for n, c in self.channels.items() if n != channel
         ):
@@ -195,7 +216,15 @@ class Dispatcher:
             return None
         return next((a for a in self._applets() if getattr(a, "is_master_file", False)), None)
 
+    def _refused(self, target: Applet) -> ResponseAPDU | None:
+        gate = self._gate()
+        sw = gate.admit_select(target) if gate is not None else None
+        return None if sw is None else status(sw)
+
     def _select_in_mf(self, channel: int, mf: Applet, cmd: CommandAPDU, ctx: CommandContext) -> ResponseAPDU:
+        refused = self._refused(mf)
+        if refused is not None:
+            return refused
         ctx.session = mf.new_session()
         opened = mf.select(ctx)
         if not _accepted(opened):

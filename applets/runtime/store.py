@@ -5,6 +5,10 @@ Modelled after Java Card's ``JCSystem.beginTransaction / commitTransaction / abo
 either lands completely or not at all. Writes go to a pending overlay; ``commit`` applies it in one
 step. A write outside a transaction is a programming error and raises :class:`TransactionError`.
 
+One exception: inside :meth:`Store.atomic` the transactions that code opens (an applet's own
+``personalize``) join the enclosing one and land with it, so a card manager can personalize an
+application and record the outcome in one step.
+
 Tears: :meth:`Store.arm_tear` makes the Nth write from now (``set``, ``delete`` or the commit record
 itself) lose power instead. The store then drops everything uncommitted and raises
 :class:`PowerLoss`, a ``BaseException`` so that an applet's ``except Exception`` cannot swallow it;
@@ -88,6 +92,9 @@ class Store:
     def __init__(self, data: Mapping[str, Value] | None = None, *, generation: int = 0) -> None:
         self._data: dict[str, Value] = {k: _freeze(v) for k, v in (data or {}).items()}
         self._pending: dict[str, Any] | None = None
+        self._atomic = False  # inside atomic(): begin/commit of inner transactions only count depth
+        self._joined = 0
+        self._doomed = False  # an inner transaction of atomic() aborted: the whole block must not commit
         self.generation = generation
         self._tear_in: int | None = None
         self.writes = 0  # every persistent write since the store was made (a wear counter)
@@ -121,8 +128,12 @@ class Store:
         return self._pending is not None
 
     def begin(self) -> None:
-        """Start a transaction. Nesting is refused, as Java Card's TransactionException(IN_PROGRESS)."""
+        """Start a transaction. Nesting is refused, as Java Card's TransactionException(IN_PROGRESS),
+        except inside :meth:`atomic`, where an inner transaction joins the enclosing one."""
         if self._pending is not None:
+            if self._atomic:
+                self._joined += 1
+                return
             raise TransactionError("a transaction is already in progress (transactions do not nest)")
         self._pending = {}
 
@@ -130,6 +141,12 @@ class Store:
         """Apply every pending write at once. Writing the commit record is itself a tear point."""
         if self._pending is None:
             raise TransactionError("commit without a transaction")
+        if self._joined:
+            self._joined -= 1  # an inner transaction of atomic(): its writes land with the outer one
+            return
+        if self._doomed:
+            self.abort()
+            raise TransactionError("a transaction joined inside atomic() was aborted; nothing was committed")
         self._count_write()
         pending, self._pending = self._pending, None
         for k, v in pending.items():
@@ -141,8 +158,38 @@ class Store:
             self.generation += 1
 
     def abort(self) -> None:
-        """Drop every pending write. Harmless when no transaction is open."""
+        """Drop every pending write. Harmless when no transaction is open.
+
+        An inner transaction of :meth:`atomic` that aborts dooms the whole block instead: its writes
+        cannot be told apart from the outer ones, so the outer commit will refuse.
+        """
+        if self._joined and self._pending is not None:
+            self._joined -= 1
+            self._doomed = True
+            return
         self._pending = None
+        self._atomic = False
+        self._joined = 0
+        self._doomed = False
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """A transaction that the transactions opened inside it join (they commit with it, or not at all).
+
+        For code that must run another component's self-contained update (which opens its own
+        transaction) and its own bookkeeping as one atomic step. Raises :class:`TransactionError`
+        if a transaction is already open, or at exit if an inner transaction aborted.
+        """
+        self.begin()
+        self._atomic = True
+        try:
+            yield
+        except BaseException:
+            self._joined = 0
+            self.abort()
+            raise
+        self._atomic = False
+        self.commit()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
