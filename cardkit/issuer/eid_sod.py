@@ -6,8 +6,9 @@
 signed attributes contentType + messageDigest, ecdsa-with-SHA256 or sha256WithRSAEncryption) } } } }``
 
 ``cryptography``'s PKCS #7 builder always encapsulates id-data, so the CMS is assembled with
-asn1crypto; the signature itself is ``cryptography``'s. No signing time is included, and ECDSA
-signatures are deterministic (RFC 6979), so the same inputs give the same SOD.
+asn1crypto; the signature itself is ``cryptography``'s (or the keystore's). No signing time is
+included, and ECDSA signatures by a ``cryptography`` key are deterministic (RFC 6979), so the same
+inputs give the same SOD; a keystore or HSM key signs with its own randomness.
 """
 
 from __future__ import annotations
@@ -68,7 +69,9 @@ def lds_security_object(data_groups: Mapping[int, bytes]) -> bytes:
 
 def _sign(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey, data: bytes) -> tuple[str, bytes]:
     if isinstance(key, ec.EllipticCurvePrivateKey):
-        return "sha256_ecdsa", key.sign(data, ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
+        # RFC 6979 where the key is here; a key held by a keystore signs with its own randomness
+        deterministic = type(key).__module__.startswith("cryptography")
+        return "sha256_ecdsa", key.sign(data, ec.ECDSA(hashes.SHA256(), deterministic_signing=deterministic))
     if isinstance(key, rsa.RSAPrivateKey):
         return "sha256_rsa", key.sign(data, padding.PKCS1v15(), hashes.SHA256())
     raise ProfileError("the document signer key must be an EC or RSA private key")

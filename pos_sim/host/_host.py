@@ -88,7 +88,10 @@ class Host:
                  zpk: bytes | None = None, clock: Callable[[], datetime] = datetime.now, *,
                  pvk: bytes | None = None, purse_mlk: bytes | None = None) -> None:
         keys = issuer or demo_issuer()
-        pin_key = pvk or hmac.new(keys.imk_ac, b"cardkit host PIN verification key", hashlib.sha256).digest()
+        if pvk is None and not isinstance(keys.imk_ac, (bytes, bytearray)):
+            raise ValueError("issuer keys held by a keystore: give the host its own PIN verification key (pvk)")
+        pin_key = pvk or hmac.new(bytes(keys.imk_ac), b"cardkit host PIN verification key",  # type: ignore[arg-type]
+                                  hashlib.sha256).digest()
         self.ledger = Ledger(db_path, pin_key)
         self.faults = HostFaults()
         self.clock = clock
