@@ -148,7 +148,7 @@ class _Parser:
 
     def document(self, raw: bytes) -> _Document:
         try:
-            doc = json.loads(raw)
+            doc = json.loads(raw.decode("utf-8"))
         except UnicodeDecodeError:
             raise self.fail("is not a text file (not a cardkit keystore)") from None
         except json.JSONDecodeError as exc:
@@ -361,8 +361,8 @@ def _read(path: Path) -> _Document:
         if exc.errno == errno.ELOOP:
             raise parser.fail("is a symbolic link; open the file it points to") from None
         raise parser.fail(f"cannot be opened ({exc.strerror})") from None
-    with os.fdopen(fd, "rb") as f:
-        st = os.fstat(f.fileno())
+    try:
+        st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise parser.fail("is not a regular file")
         if st.st_mode & 0o077:
@@ -372,7 +372,10 @@ def _read(path: Path) -> _Document:
             )
         if st.st_size > _MAX_FILE:
             raise parser.fail(f"is {st.st_size} bytes, larger than any keystore ({_MAX_FILE} at most)")
-        raw = f.read(_MAX_FILE + 1)
+        with os.fdopen(os.dup(fd), "rb") as f:
+            raw = f.read(_MAX_FILE + 1)
+    finally:
+        os.close(fd)
     if not raw:
         raise parser.fail("is empty (truncated?)")
     return parser.document(raw)
