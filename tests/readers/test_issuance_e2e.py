@@ -1,0 +1,73 @@
+"""Issuance end to end: `cardkit issuer init`, a blank card served by `cardkit emulate` to pcscd,
+`cardkit issue --reader` personalizing it through pyscard (SCP03 STORE DATA), then every
+application read back by the other issues' commands — each an independent process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from applets.runtime import load_card, new_blank_card, save_card
+from cardkit.issuer.prepare import years_later
+from cardkit.readers.pcsc import PcscReader
+
+from .conftest import CARDKIT, REPO, VPCD_READER
+
+pytestmark = pytest.mark.pcsc
+READER = f"pcsc:{VPCD_READER}"
+ZHANG = REPO / "docs" / "examples" / "holder-zhang-san.yaml"
+SECRET = "e2e passphrase"
+
+
+def _run(*args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CARDKIT_ISSUER_SECRET": SECRET}
+    done = subprocess.run([*CARDKIT, *args], cwd=REPO, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == code, done.stdout + done.stderr
+    return done
+
+
+def test_issue_into_a_card_in_a_reader_then_read_everything(serve_card, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                            vpcd_reader: PcscReader) -> None:
+    issuer = tmp_path / "issuer"
+    _run("issuer", "init", str(issuer))
+    image = tmp_path / "blank.card"
+    save_card(new_blank_card(serial="8986001234567890123"), image)
+    process = serve_card(image)
+
+    issued = _run("issue", "--issuer", str(issuer), "--holder", str(ZHANG), "--reader", READER,
+                  "--pins", str(tmp_path / "zhang.pin"))
+    assert "issued card" in issued.stdout and "SECURED" in issued.stdout
+    assert "123456" not in issued.stdout + issued.stderr  # the PIN goes to the mailer only
+    assert "bank PIN 123456" in (tmp_path / "zhang.pin").read_text()
+
+    # the card manager: CPLC and key information without keys; the default keys are refused now
+    info = _run("gp", "info", "--reader", READER, "--json")
+    assert "cplc" in info.stdout.lower()
+    refused = _run("gp", "list", "--reader", READER, code=1)
+    assert refused.stderr.startswith("error: ") and len(refused.stderr.strip().splitlines()) == 1
+
+    # bank: records and ODA under the issuer's own test CA
+    reading = json.loads(_run("emv", "read", "--reader", READER, "--capk", str(issuer / "capk.json"),
+                              "--json").stdout)
+    text = json.dumps(reading)
+    assert "PBOC DEBIT" in text and "PBOC CREDIT" in text and '"oda_ok": true' in text.replace(" ", "").replace(
+        '"oda_ok":true', '"oda_ok": true')
+
+    # every application through the citizen card reader: ID verified under the issuer's CSCA
+    expiry = years_later(date.today(), 10).strftime("%y%m%d")
+    report = json.loads(_run("card", "info", "--reader", READER, "--doc-number", "E12345678", "--birth", "900101",
+                             "--expiry", expiry, "--trust", str(issuer / "csca.pem"), "--json").stdout)
+    status = {a["kind"] + ":" + a["aid"]: a["status"] for a in report["applications"]}
+    assert set(status.values()) == {"ok"}, status
+    fields = {a["kind"]: a["fields"] for a in report["applications"]}
+    assert fields["eid"]["issuer"] == "trusted" and fields["transit"]["balance"].startswith("50.00")
+    assert process.stop() == 0
+
+    # the served image is the issued card, and the same CLI refuses to issue that holder again
+    assert load_card(image) is not None
+    _run("issue", "--issuer", str(issuer), "--holder", str(ZHANG), "--out", str(tmp_path / "again.card"), code=1)
