@@ -13,7 +13,7 @@ import sys
 import click
 
 from cardkit.errors import CardkitError
-from cli import basic, bench, card, emv, gp, host, id_card, pos, social, transit  # noqa: F401  (registers the commands)
+from cli import basic, bench, card, emv, gp, host, id_card, issuer, pos, social, transit  # noqa: F401  (registers the commands)
 from cli._app import cli, console, errors
 
 __all__ = ["cli", "console", "main"]

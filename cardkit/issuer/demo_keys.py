@@ -33,6 +33,7 @@ __all__ = [
     "DEMO_SOCIAL_MUK",
     "DEMO_RID",
     "DEMO_ZPK",
+    "demo_ca_rsa_key",
     "demo_capk",
     "demo_csca",
     "demo_document_signer",
@@ -124,6 +125,12 @@ def _load(pem: str) -> rsa.RSAPrivateKey:
     key = load_pem_private_key(pem.encode(), password=None)
     assert isinstance(key, rsa.RSAPrivateKey)
     return key
+
+
+@cache
+def demo_ca_rsa_key() -> rsa.RSAPrivateKey:
+    """The demo TEST CA's RSA key (it certified the demo issuer key)."""
+    return _load(DEMO_CA_KEY_PEM)
 
 
 @cache
