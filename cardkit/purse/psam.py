@@ -18,6 +18,7 @@ import threading
 from datetime import datetime
 
 from cardkit.crypto.hazmat._base import constant_time_equal
+from cardkit.crypto.hazmat.keys import MasterKey, key_length
 from cardkit.crypto.purse import (
     PurseAlgorithm,
     diversify_card_key,
@@ -66,18 +67,18 @@ class Psam:
 
     __slots__ = ("_algorithm", "_lock", "_mpk", "_mtk", "_next", "terminal_id")
 
-    def __init__(self, mpk: bytes, mtk: bytes, *, terminal_id: bytes, first_txn_no: int = 1,
+    def __init__(self, mpk: MasterKey, mtk: MasterKey, *, terminal_id: bytes, first_txn_no: int = 1,
                  algorithm: PurseAlgorithm = PurseAlgorithm.TDES) -> None:
         for what, key in (("purchase master key", mpk), ("TAC master key", mtk)):
-            if len(key) != 16:
-                raise PurseError(f"the {what} is {len(key)} bytes instead of 16", context="PSAM")
+            if key_length(key) != 16:
+                raise PurseError(f"the {what} is {key_length(key)} bytes instead of 16", context="PSAM")
         if len(terminal_id) != 6:
             raise PurseError(f"terminal id is {len(terminal_id)} bytes instead of 6", context="PSAM")
         if not 1 <= first_txn_no <= _MAX_TXN_NO:
             raise PurseError(f"first terminal transaction number {first_txn_no} is outside 1..{_MAX_TXN_NO}",
                              context="PSAM")
-        self._mpk = bytes(mpk)
-        self._mtk = bytes(mtk)
+        self._mpk = bytes(mpk) if isinstance(mpk, (bytes, bytearray)) else mpk  # or held by an HSM
+        self._mtk = bytes(mtk) if isinstance(mtk, (bytes, bytearray)) else mtk
         self._algorithm = algorithm
         self._next = first_txn_no
         self._lock = threading.Lock()
@@ -165,7 +166,7 @@ class Psam:
             raise PurseError(f"the card uses {init.algorithm.value}, this PSAM holds {self._algorithm.value} keys",
                              context="PSAM")
 
-    def _card_key(self, master: bytes, x: bytes) -> bytes:
+    def _card_key(self, master: MasterKey, x: bytes) -> bytes:
         try:
             return diversify_card_key(master, x, self._algorithm)
         except CryptoError as exc:

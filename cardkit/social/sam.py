@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from cardkit.crypto.hazmat.ciphers import TripleDES
+from cardkit.crypto.hazmat.keys import MasterKey, key_length
 from cardkit.crypto.purse import diversify_card_key
 from cardkit.purse import MacInvalid as PurseMacInvalid
 from cardkit.purse import Psam, PurchaseInit, PurseError
@@ -45,16 +46,17 @@ class SocialSam:
 
     __slots__ = ("_mak", "_psam")
 
-    def __init__(self, terminal_auth_master: bytes, purchase_master: bytes, tac_master: bytes, terminal_id: bytes,
-                 *, first_txn_no: int = 1) -> None:
-        if len(terminal_auth_master) != 16:
-            raise SocialError(f"the terminal-auth master key is {len(terminal_auth_master)} bytes instead of 16",
+    def __init__(self, terminal_auth_master: MasterKey, purchase_master: MasterKey, tac_master: MasterKey,
+                 terminal_id: bytes, *, first_txn_no: int = 1) -> None:
+        if key_length(terminal_auth_master) != 16:
+            raise SocialError(f"the terminal-auth master key is {key_length(terminal_auth_master)} bytes instead of 16",
                               context="SAM")
         try:
             self._psam = Psam(purchase_master, tac_master, terminal_id=terminal_id, first_txn_no=first_txn_no)
         except PurseError as exc:
             raise SocialError(str(exc), context="SAM") from None
-        self._mak = bytes(terminal_auth_master)
+        self._mak = (bytes(terminal_auth_master) if isinstance(terminal_auth_master, (bytes, bytearray))
+                     else terminal_auth_master)  # a key an HSM holds stays there
 
     @property
     def terminal_id(self) -> bytes:

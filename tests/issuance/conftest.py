@@ -9,34 +9,28 @@ from pathlib import Path
 import pytest
 
 from cardkit.issuer.issuer import Issuer, init_issuer
+from tests.keystore.softhsm import SoftHsmToken
 
 SECRET = "correct horse battery staple"
 ZHANG = Path(__file__).resolve().parents[2] / "docs" / "examples" / "holder-zhang-san.yaml"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def file_issuer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("issuer") / "issuer"
     init_issuer(root, secret=SECRET).close()
     return root
 
 
-@pytest.fixture(scope="module")
-def pkcs11_issuer_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    from tests.keystore.softhsm import make_token
-
-    base = tmp_path_factory.mktemp("hsm")
-    token = make_token(base / "tokens")
-    mp = pytest.MonkeyPatch()
-    for key, value in token.env.items():
-        mp.setenv(key, value)
-    root = base / "issuer"
+@pytest.fixture(scope="session")
+def pkcs11_issuer_dir(tmp_path_factory: pytest.TempPathFactory, softhsm_tokens: dict[str, SoftHsmToken]) -> Path:
+    token = softhsm_tokens["cardkit-issuer"]
+    root = tmp_path_factory.mktemp("hsm-issuer") / "issuer"
     init_issuer(root, secret=token.pin, pkcs11_module=token.module, token_label=token.label).close()
-    yield root
-    mp.undo()
+    return root
 
 
-@pytest.fixture(scope="module", params=["file", "pkcs11"])
+@pytest.fixture(scope="session", params=["file", "pkcs11"])
 def issuer_dir(request: pytest.FixtureRequest) -> tuple[Path, str]:
     """(directory, secret) of an issuer on each keystore backend."""
     if request.param == "file":

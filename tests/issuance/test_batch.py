@@ -19,6 +19,15 @@ from cardkit.issuer.issuer import Issuer
 from .conftest import SECRET
 
 
+@pytest.fixture
+def file_issuer_dir(tmp_path: Path) -> Path:
+    """A fresh issuer per test: the synthetic holders of every test are H000001, H000002 ..."""
+    from cardkit.issuer.issuer import init_issuer
+
+    init_issuer(tmp_path / "issuer", secret=SECRET).close()
+    return tmp_path / "issuer"
+
+
 def holders_csv(path: Path, n: int, seed: int = 1) -> Path:
     with path.open("w", encoding="utf-8", newline="") as f:
         write_holders(example_holders(n, seed=seed), f)

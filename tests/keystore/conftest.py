@@ -14,19 +14,15 @@ from pathlib import Path
 import pytest
 
 from cardkit.issuer.keystore import FileKeystore, Keystore, MemoryKeystore, Pkcs11Keystore
-from tests.keystore.softhsm import SoftHsmToken, make_token, wipe_token
+from tests.keystore.softhsm import SoftHsmToken, wipe_token
 
 PASSPHRASE = "correct horse battery staple"
 
 
 @pytest.fixture(scope="session")
-def softhsm_token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SoftHsmToken]:
-    token = make_token(tmp_path_factory.mktemp("softhsm"))
-    mp = pytest.MonkeyPatch()
-    for key, value in token.env.items():
-        mp.setenv(key, value)  # for this process and every child (multiprocessing spawn)
-    yield token
-    mp.undo()
+def softhsm_token(softhsm_tokens: dict[str, SoftHsmToken]) -> SoftHsmToken:
+    """This directory's token, in the session's one SoftHSM2 directory (tests/conftest.py)."""
+    return softhsm_tokens["cardkit-test"]
 
 
 @dataclass
