@@ -9,13 +9,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from applets.bank import install_bank
-from applets.eid import install_eid
-from applets.runtime import SimulatedCard, new_blank_card
-from applets.social import install_social
-from applets.transit import install_transit
+from applets.runtime import SimulatedCard
+from cardkit import cardaids
 from cardkit.issuer import CREDIT_AID, DEBIT_AID, BankAccount, BankProduct, IssuerKeys, prepare_bank_dgis
 from cardkit.issuer.demo_keys import (
+    DEMO_CARD_MANAGER_KMC,
     DEMO_PAN,
     DEMO_PURSE_MLK,
     DEMO_PURSE_MPK,
@@ -28,6 +26,17 @@ from cardkit.issuer.demo_keys import (
     demo_issuer,
 )
 from cardkit.issuer.eid_data import IdHolder, prepare_eid
+from cardkit.issuer.issue import issue_virtual
+from cardkit.issuer.prepare import (
+    EID_AID,
+    PPSE_NAME,
+    PSE_NAME,
+    SOCIAL_AID,
+    TRANSIT_AID,
+    AppPlan,
+    CardPlan,
+    directory_dgis,
+)
 from cardkit.issuer.social_data import SocialAccount, prepare_social
 from cardkit.issuer.transit_data import TransitAccount, prepare_transit
 
@@ -41,6 +50,7 @@ __all__ = [
     "DEMO_SOCIAL_CARD_NUMBER",
     "DEMO_TRANSIT_SERIAL",
     "demo_accounts",
+    "demo_card_plan",
     "demo_id_holder",
     "demo_social_account",
     "demo_transit_account",
@@ -92,6 +102,40 @@ def demo_id_holder(today: date | None = None) -> IdHolder:
                     DEMO_CITIZEN_ID, address="北京市东城区景山前街4号")
 
 
+def demo_card_plan(
+    *,
+    issuer: IssuerKeys | None = None,
+    accounts: tuple[BankAccount, ...] | None = None,
+    products: tuple[BankProduct, ...] | None = None,
+    serial: str = DEMO_SERIAL,
+) -> CardPlan:
+    """The demo card's data preparation: every application's DGIs from the published demo keys."""
+    issuer = issuer or demo_issuer()
+    accounts = accounts or demo_accounts()
+    products = products or (
+        BankProduct(aid=DEBIT_AID, label="PBOC DEBIT", priority=1),
+        BankProduct(aid=CREDIT_AID, label="PBOC CREDIT", priority=2),
+    )
+    apps = [AppPlan(product.label, cardaids.BANK_LOAD_FILE, cardaids.BANK_MODULE, product.aid,
+                    prepare_bank_dgis(account, issuer, product=product))
+            for account, product in zip(accounts, products, strict=True)]
+    directory = directory_dgis([(p.aid, p.label, p.priority) for p in products])
+    apps.append(AppPlan("PSE", cardaids.PSE_LOAD_FILE, cardaids.PSE_MODULE, PSE_NAME, directory))
+    apps.append(AppPlan("PPSE", cardaids.PPSE_LOAD_FILE, cardaids.PPSE_MODULE, PPSE_NAME, directory))
+    apps.append(AppPlan("transit", cardaids.TRANSIT_LOAD_FILE, cardaids.TRANSIT_MODULE, TRANSIT_AID,
+                        prepare_transit(demo_transit_account(), mlk=DEMO_PURSE_MLK, mpk=DEMO_PURSE_MPK,
+                                        mtk=DEMO_PURSE_MTK)))
+    apps.append(AppPlan("social", cardaids.SOCIAL_LOAD_FILE, cardaids.SOCIAL_MODULE, SOCIAL_AID,
+                        prepare_social(demo_social_account(), terminal_auth_master=DEMO_SOCIAL_MAK,
+                                       purchase_master=DEMO_SOCIAL_MPK, tac_master=DEMO_SOCIAL_MTK,
+                                       unblock_master=DEMO_SOCIAL_MUK)))
+    apps.append(AppPlan("id", cardaids.EID_LOAD_FILE, cardaids.EID_MODULE, EID_AID,
+                        prepare_eid(demo_id_holder(), document_signer=demo_document_signer())))
+    numbers = {"card": serial, **{f"pan.{p.label}": a.pan for a, p in zip(accounts, products, strict=True)},
+               "transit": DEMO_TRANSIT_SERIAL, "social": DEMO_SOCIAL_CARD_NUMBER, "document": DEMO_DOCUMENT_NUMBER}
+    return CardPlan("demo", serial, tuple(apps), numbers, {"bank": DEMO_PIN, "social": DEMO_PIN})
+
+
 def make_demo_card(
     *,
     issuer: IssuerKeys | None = None,
@@ -99,31 +143,19 @@ def make_demo_card(
     products: tuple[BankProduct, ...] | None = None,
     serial: str = DEMO_SERIAL,
 ) -> SimulatedCard:
-    """A blank card with the bank debit (priority 1) and credit (priority 2) applications, and the
-    transit purse (:data:`DEMO_TRANSIT_SERIAL`, 50.00 CNY, from the demo purse master keys), and the
-    social insurance application (:data:`DEMO_SOCIAL_CARD_NUMBER`, 800.00 CNY medical, PIN 123456).
- The ID application (ICAO 9303: BAC with :data:`DEMO_DOCUMENT_NUMBER`,
-    :data:`DEMO_BIRTH`, :data:`DEMO_EXPIRY`; EF.SOD signed by the TEST document signer).
+    """A blank card personalized through its card manager, exactly as ``cardkit issue`` does (SCP03,
+    INSTALL, STORE DATA, PUT KEY, SECURED), from the published demo keys:
 
+    * bank debit (priority 1) and credit (priority 2), listed in PSE and PPSE;
+    * the transit purse (:data:`DEMO_TRANSIT_SERIAL`, 50.00 CNY, from the demo purse master keys);
+    * social insurance (:data:`DEMO_SOCIAL_CARD_NUMBER`, 800.00 CNY medical, PIN 123456);
+    * the ID application (ICAO 9303: BAC with :data:`DEMO_DOCUMENT_NUMBER`, :data:`DEMO_BIRTH`,
+      :data:`DEMO_EXPIRY`; EF.SOD signed by the TEST document signer).
+
+    The card manager's own keys are diversified from :data:`DEMO_CARD_MANAGER_KMC`.
     ``accounts`` and ``products`` replace the demo ones pairwise (tests use them to make an
     expired card, a card with other limits ...).
     """
-    issuer = issuer or demo_issuer()
-    accounts = accounts or demo_accounts()
-    products = products or (
-        BankProduct(aid=DEBIT_AID, label="PBOC DEBIT", priority=1),
-        BankProduct(aid=CREDIT_AID, label="PBOC CREDIT", priority=2),
-    )
-    card = new_blank_card(serial=serial)
-    install_bank(
-        card,
-        {product.aid: prepare_bank_dgis(account, issuer, product=product) for account, product in zip(
-            accounts, products, strict=True)},
-    )
-    install_transit(card, prepare_transit(demo_transit_account(), mlk=DEMO_PURSE_MLK, mpk=DEMO_PURSE_MPK,
-                                          mtk=DEMO_PURSE_MTK))
-    install_social(card, prepare_social(demo_social_account(), terminal_auth_master=DEMO_SOCIAL_MAK,
-                                        purchase_master=DEMO_SOCIAL_MPK, tac_master=DEMO_SOCIAL_MTK,
-                                        unblock_master=DEMO_SOCIAL_MUK))
-    install_eid(card, prepare_eid(demo_id_holder(), document_signer=demo_document_signer()))
+    plan = demo_card_plan(issuer=issuer, accounts=accounts, products=products, serial=serial)
+    card: SimulatedCard = issue_virtual(plan, DEMO_CARD_MANAGER_KMC).card
     return card
