@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import pytest
 
-from cardkit.issuer.keystore import default_pkcs11_module
+from cardkit.issuer.keystore import Pkcs11Keystore, default_pkcs11_module
 
 TOKEN_LABEL = "cardkit-test"
 TOKEN_PIN = "1234"
@@ -81,17 +81,23 @@ def make_token(directory: Path, label: str = TOKEN_LABEL, pin: str = TOKEN_PIN, 
 
 
 def wipe_token(token: SoftHsmToken) -> None:
-    """Destroy every object on the token (between tests that share one token)."""
+    """Destroy every object on the token (between tests that share one token). Logs in through a
+    Pkcs11Keystore, which re-initialises SoftHSM2 when SOFTHSM2_CONF pointed elsewhere meanwhile."""
     import pkcs11
 
-    lib = pkcs11.lib(token.module)
-    tok = lib.get_token(token_label=token.label)
+    saved = {key: os.environ.get(key) for key in token.env}
+    os.environ.update(token.env)
     try:
-        session = tok.open(user_pin=token.pin, rw=True)
-    except pkcs11.UserAlreadyLoggedIn:  # a keystore of this process is still open: share its login
-        session = tok.open(rw=True)
-    try:
-        for obj in list(session.get_objects()):
-            obj.destroy()
+        with Pkcs11Keystore.open(token.module, token.label, token.pin):  # holds the login meanwhile
+            session = pkcs11.lib(token.module).get_token(token_label=token.label).open(rw=True)
+            try:
+                for obj in list(session.get_objects()):
+                    obj.destroy()
+            finally:
+                session.close()
     finally:
-        session.close()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

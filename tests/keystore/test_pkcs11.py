@@ -151,6 +151,23 @@ def test_token_made_after_the_module_was_initialised(token: SoftHsmToken, tmp_pa
         assert first.names() == []  # a different token
 
 
+def test_switching_softhsm_configurations(token: SoftHsmToken, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two token directories with a token of the same label in one process (as two test modules
+    with their own SoftHSM2 directories make): each open reaches the token SOFTHSM2_CONF names."""
+    with Pkcs11Keystore.open(token.module, token.label, token.pin) as mine:
+        mine.import_secret("mine", "3des", IMK)
+    other = make_token(tmp_path / "other")  # label cardkit-test too
+    monkeypatch.setenv("SOFTHSM2_CONF", other.env["SOFTHSM2_CONF"])
+    with Pkcs11Keystore.open(other.module, other.label, other.pin) as theirs:
+        assert theirs.names() == []  # not the token of the first configuration
+        theirs.generate_secret("theirs", "aes")
+        monkeypatch.setenv("SOFTHSM2_CONF", token.env["SOFTHSM2_CONF"])
+        with pytest.raises(KeystoreError, match="SOFTHSM2_CONF changed while keystores of this process use"):
+            Pkcs11Keystore.open(token.module, token.label, token.pin)
+    with Pkcs11Keystore.open(token.module, token.label, token.pin) as again:
+        assert again.names() == ["mine"]
+
+
 def test_duplicate_labels_made_elsewhere_are_reported(hsm: Pkcs11Keystore, peek: Any) -> None:
     hsm.import_secret("imk", "3des", IMK)
     peek.create_object({Attribute.CLASS: ObjectClass.SECRET_KEY, Attribute.KEY_TYPE: KeyType.AES,

@@ -48,6 +48,7 @@ __all__ = ["Pkcs11Keystore", "default_pkcs11_module"]
 
 log = logging.getLogger(__name__)
 
+_SOFTHSM_CONF = "SOFTHSM2_CONF"
 _P256_PARAMS = bytes.fromhex("06082a8648ce3d030107")  # DER OID 1.2.840.10045.3.1.7 (secp256r1)
 _SOFTHSM_PLACES = (
     "/usr/lib/softhsm/libsofthsm2.so",
@@ -100,6 +101,7 @@ class _Process:
         self.logins: dict[tuple[str, str], _Login] = {}
         self.pin_key = os.urandom(32)
         self.reinit: set[str] = set()  # modules inherited through fork, to re-initialise
+        self.conf: dict[str, str | None] = {}  # SOFTHSM2_CONF each SoftHSM2 module was initialised with
 
     def module_lock(self, module: str) -> threading.RLock:
         with self.lock:
@@ -122,16 +124,33 @@ def _after_fork() -> None:
 os.register_at_fork(after_in_child=_after_fork)
 
 
+def _conf(module: str) -> str | None:
+    """SOFTHSM2_CONF as SoftHSM2 would read it now (None for other modules)."""
+    return os.environ.get(_SOFTHSM_CONF) if "softhsm" in Path(module).name.lower() else None
+
+
+def _conf_changed(module: str) -> KeystoreError:
+    return KeystoreError(
+        f"{_SOFTHSM_CONF} changed while keystores of this process use {module}; close them before"
+        " switching SoftHSM2 configurations"
+    )
+
+
 def _load(module: str) -> Any:
     """The module's ``pkcs11.lib``, initialised for this process."""
     pkcs11 = _pkcs11()
     if not Path(module).is_file():
         raise KeystoreError(f"PKCS#11 module {module} not found (for SoftHSM2 install the softhsm2 package)")
+    conf = _conf(module)
     try:
         lib = pkcs11.lib(module)
-        if module in _STATE.reinit:
+        stale = module in _STATE.conf and _STATE.conf[module] != conf
+        if stale and any(m == module for m, _ in _STATE.logins):
+            raise _conf_changed(module)
+        if module in _STATE.reinit or stale:  # a forked child, or SoftHSM2 pointed at other tokens
             lib.reinitialize()
             _STATE.reinit.discard(module)
+        _STATE.conf[module] = conf
     except pkcs11.PKCS11Error as exc:
         raise KeystoreError(
             f"cannot initialise PKCS#11 module {module} ({type(exc).__name__} {exc}); for SoftHSM2 check that "
@@ -163,6 +182,8 @@ def _login(module: str, label: str, pin: str) -> _Login:
     key = (module, label)
     login = _STATE.logins.get(key)
     if login is not None:
+        if _STATE.conf.get(module) != _conf(module):
+            raise _conf_changed(module)
         if not hmac.compare_digest(login.pin_mac, _STATE.pin_mac(pin)):
             raise KeystoreError(f"wrong PIN for token {label!r}")
         return login
