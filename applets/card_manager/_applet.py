@@ -50,6 +50,8 @@ _MAX_KEY_SETS = 8
 _SCP03_COUNTER_MAX = 0xFFFFFF
 _SCP02_COUNTER_MAX = 0xFFFF
 _ANY_SESSION = 0x00  # "needs an authenticated session" at any security level
+_TERMINATED = int(CardLifeCycle.TERMINATED)
+_CARD_LOCKED = int(CardLifeCycle.CARD_LOCKED)
 
 
 @dataclass(slots=True)
@@ -97,6 +99,11 @@ class CardManager(Applet):
         self._iin, self._cin = iin, cin
         self.random: Callable[[int], bytes] = random or secrets.token_bytes
         self._card: SimulatedCard | None = None
+        # the gate's view of the committed state, valid for one store generation (every commit that
+        # changes anything bumps it; a tear rolls back only uncommitted writes): life cycle, entries
+        self._facts_generation = -1
+        self._facts_lc = int(CardLifeCycle.OP_READY)
+        self._facts: dict[bytes, RegistryEntry | None] = {}
 
     def __repr__(self) -> str:
         return f"CardManager(aid={self.aid.hex().upper()})"
@@ -168,30 +175,46 @@ class CardManager(Applet):
         self.store.set(f"reg/{entry.aid.hex().upper()}", entry.to_store())
 
     # -- the gate (applets.runtime.CardGate) ----------------------------------------------------
+    def _fresh_facts(self) -> None:
+        store = self.store.store
+        if store.generation != self._facts_generation or store.in_transaction:
+            self._facts_lc = self.life_cycle
+            self._facts = {}
+            self._facts_generation = -1 if store.in_transaction else store.generation
+
+    def _fact(self, aid: bytes) -> RegistryEntry | None:
+        try:
+            return self._facts[aid]
+        except KeyError:
+            entry = self._facts[aid] = self.stored_entry(aid)
+            return entry
+
     def admit_command(self, current: Applet | None, cmd: CommandAPDU) -> int | None:
-        lc = self.life_cycle
-        if lc == CardLifeCycle.TERMINATED:
+        self._fresh_facts()
+        lc = self._facts_lc
+        if lc == _TERMINATED:
             return SW.FUNCTION_NOT_SUPPORTED  # GP 2.3 §5.1.1.5: a terminated card answers nothing
         if current is None or current is self:
             return None
         if not cmd.cla & 0x80 and (cmd.ins == 0x70 or (cmd.ins == 0xA4 and cmd.p1 == 0x04)):
             return None  # leaving the application: the selection itself is gated by admit_select
-        if lc == CardLifeCycle.CARD_LOCKED:
+        if lc == _CARD_LOCKED:
             return SW.FUNCTION_NOT_SUPPORTED
-        entry = self.stored_entry(current.aid)
+        entry = self._fact(current.aid)
         if entry is not None and entry.locked:
             return SW.CONDITIONS_NOT_SATISFIED  # locked while it was selected on another channel
         return None
 
     def admit_select(self, target: Applet) -> int | None:
-        lc = self.life_cycle
-        if lc == CardLifeCycle.TERMINATED:
+        self._fresh_facts()
+        lc = self._facts_lc
+        if lc == _TERMINATED:
             return SW.FUNCTION_NOT_SUPPORTED
         if target is self:
             return None
-        if lc == CardLifeCycle.CARD_LOCKED:
+        if lc == _CARD_LOCKED:
             return SW.FUNCTION_NOT_SUPPORTED  # GP 2.3 §11.9.3 SELECT: '6A81' card is locked
-        entry = self.stored_entry(target.aid)
+        entry = self._fact(target.aid)
         if entry is None:
             return None
         if entry.locked:
