@@ -164,9 +164,9 @@ class _BatchLog:
 
     def handed_out(self, job: BatchJob) -> None:
         self._db.execute(
-            "INSERT INTO card (holder_id, row, status, card_serial, numbers, image, updated) VALUES (?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (holder_id) DO UPDATE SET status = excluded.status, row = excluded.row, error = NULL,"
-            " updated = excluded.updated",
+            "INSERT INTO card (holder_id, row, status, card_serial, numbers, image, updated)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (holder_id) DO UPDATE SET status = excluded.status,"
+            " row = excluded.row, error = NULL, updated = excluded.updated",
             (job.profile.holder_id, job.row, "handed out", job.numbers.card_serial,
              json.dumps({"card": job.numbers.card_serial, **job.numbers.as_dict()}), job.image, time.time()))
 

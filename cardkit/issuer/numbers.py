@@ -14,7 +14,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from cardkit.errors import ProfileError
@@ -36,7 +37,8 @@ class NumberRegistry:
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._depth = 0
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
         if self.path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -45,6 +47,30 @@ class NumberRegistry:
 
     def close(self) -> None:
         self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One durable commit for every claim inside (a card's numbers: one fsync, not five);
+        nothing inside is kept if anything inside fails."""
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self._db.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._db.rollback()
+                raise
+            else:
+                self._db.commit()
+            finally:
+                self._depth = 0
 
     def claimed(self, kind: str, owner: str) -> str | None:
         """The number of ``kind`` already claimed for ``owner``, if any."""
@@ -57,8 +83,7 @@ class NumberRegistry:
         Raises:
             ProfileError: the number belongs to another holder, or this holder already has another one.
         """
-        with self._lock, self._db:
-            self._db.execute("BEGIN IMMEDIATE")
+        with self.transaction():
             row = self._db.execute("SELECT owner FROM claim WHERE kind = ? AND value = ?", (kind, value)).fetchone()
             if row is not None:
                 if row[0] != owner:
@@ -72,8 +97,7 @@ class NumberRegistry:
 
     def allocate(self, kind: str, owner: str, make: Callable[[int], str]) -> str:
         """The owner's number of ``kind``: the one claimed before, or ``make(n)`` for the next free n."""
-        with self._lock, self._db:
-            self._db.execute("BEGIN IMMEDIATE")
+        with self.transaction():
             row = self._db.execute("SELECT value FROM claim WHERE kind = ? AND owner = ?", (kind, owner)).fetchone()
             if row is not None:
                 return str(row[0])
@@ -97,8 +121,7 @@ class NumberRegistry:
 
     def mark_issued(self, owner: str, card_serial: str, batch: str) -> None:
         """Record the holder's card (idempotent for the same card; another card is refused)."""
-        with self._lock, self._db:
-            self._db.execute("BEGIN IMMEDIATE")
+        with self.transaction():
             row = self._db.execute("SELECT card_serial FROM issued WHERE owner = ?", (owner,)).fetchone()
             if row is not None:
                 if row[0] != card_serial:

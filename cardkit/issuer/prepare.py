@@ -135,6 +135,11 @@ def allocate_numbers(profile: HolderProfile, issuer: Issuer) -> CardNumbers:
     Raises:
         ProfileError: a number the profile names belongs to another holder.
     """
+    with issuer.numbers.transaction():
+        return _allocate(profile, issuer)
+
+
+def _allocate(profile: HolderProfile, issuer: Issuer) -> CardNumbers:
     s = issuer.settings
     reg = issuer.numbers
     owner = profile.holder_id
