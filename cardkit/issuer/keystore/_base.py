@@ -267,7 +267,12 @@ class Keystore(ABC):
     def __repr__(self) -> str:
         if self._closed:
             return f"<{type(self).__name__} {self.where} (closed)>"
-        return f"<{type(self).__name__} {self.where}: {', '.join(self._names()) or 'no keys'}>"
+        try:
+            self.check_usable()
+            names = ", ".join(sorted(self._names())) or "no keys"
+        except KeystoreError:  # another process's store, or the token failed: repr never raises
+            names = "?"
+        return f"<{type(self).__name__} {self.where}: {names}>"
 
     # --- lookup ------------------------------------------------------------------------------
 

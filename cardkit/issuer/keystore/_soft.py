@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from cardkit.crypto.hazmat import AES, BlockCipher, TripleDES, adjust_parity
 from cardkit.issuer.keystore._base import EcKey, Keystore, KeystoreError, KeystoreRef, RsaKey, SecretKey
-from cardkit.issuer.keystore._keys import EcKeyBase, KeyBase, RsaKeyBase, SecretKeyBase
+from cardkit.issuer.keystore._keys import EcKeyBase, RsaKeyBase, SecretKeyBase
 
 __all__ = ["MemoryKeystore", "SoftKeystore", "key_plaintext"]
 
@@ -133,9 +133,6 @@ class SoftKeystore(Keystore):
     def _kind(self, name: str) -> str | None:
         key = self._keys.get(name)
         return key.kind if key is not None else None
-
-    def _get(self, name: str) -> KeyBase:
-        return self._keys[name]
 
     def _secret(self, name: str) -> SecretKey:
         key = self._keys[name]
