@@ -22,7 +22,7 @@ from cardkit.crypto.hazmat.padding import pad_method_2
 from cardkit.errors import CardError, CryptoError
 from cardkit.gp._errors import GpError
 from cardkit.gp._keys import StaticKeys
-from cardkit.readers.channel import INS_NAMES, CardChannel
+from cardkit.readers.channel import INS_NAMES, CardChannel, encode_cla
 
 __all__ = ["ISD_AID", "GpSession", "SecurityLevel", "open_secure_channel", "select_aid"]
 
@@ -129,8 +129,9 @@ class GpSession:
     def wrap(self, command: CommandAPDU) -> CommandAPDU:
         """Protect one command at the session's level (C-MAC, and C-DEC of the data field).
 
-        The MAC covers the CLA with its logical channel bits cleared and 04 set (Amendment D
-        §6.2.4); the caller's channel puts the channel number in afterwards.
+        The wrapped CLA is the plain one with 04 set (GP proprietary secure messaging); the channel
+        puts the logical channel number in afterwards. The SCP03 C-MAC covers the CLA with the
+        channel number cleared (Amendment D §6.2.4), the SCP02 C-MAC the CLA as sent.
 
         Raises:
             GpError: the session is closed, the command is extended or too long to wrap.
@@ -153,7 +154,10 @@ class GpSession:
         if not level & SecurityLevel.C_MAC:
             return command
         cla = (command.cla & 0xF0) | CLA_SM
-        header = bytes((cla, command.ins, command.p1, command.p2))
+        # SCP03 MACs the CLA with the channel number cleared (Amendment D §6.2.4); SCP02 the CLA as
+        # sent, channel number included (as pySim and the card manager do; no difference on channel 0)
+        mac_cla = cla if self.scp == 3 else encode_cla(cla, self.channel.channel)
+        header = bytes((mac_cla, command.ins, command.p1, command.p2))
         if self.scp == 3:
             if encrypting:
                 data = scp.scp03_encrypt_command(self._s_enc, self._counter, data)
