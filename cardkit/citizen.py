@@ -32,6 +32,7 @@ MF = bytes.fromhex("3F00")
 
 #: The applications cardkit reads, by AID: (kind, name).
 KNOWN_APPLICATIONS: Mapping[bytes, tuple[str, str]] = {
+    bytes.fromhex("A000000151000000"): ("card", "card manager (GlobalPlatform)"),
     bytes.fromhex("A000000333010101"): ("bank", "bank debit (PBOC)"),
     bytes.fromhex("A000000333010102"): ("bank", "bank credit (PBOC)"),
     bytes.fromhex("A000000632010105"): ("transit", "transit purse"),
@@ -244,4 +245,30 @@ def _eid(card: CitizenCard, aid: bytes, name: str) -> ApplicationReport:
                              reason="" if ok else "the ID does not verify")
 
 
-_READERS: dict[str, Reader] = {"bank": _bank, "transit": _transit, "eid": _eid, "social": _social}
+def _card_manager(card: CitizenCard, aid: bytes, name: str) -> ApplicationReport:
+    """What the card manager tells anyone, without keys: the chip (CPLC) and its key sets.
+
+    A card still holding the GlobalPlatform default key sets (KVN 20 / 30) is a blank card.
+    """
+    status = card._select(aid)
+    if status is not AppStatus.OK:
+        return ApplicationReport("card", name, aid, status, reason="not on this card")
+    from cardkit.gp import get_cplc, get_key_information
+
+    fields: dict[str, str] = {}
+    try:
+        cplc = get_cplc(card.channel)
+        fields["IC"] = f"fabricator {cplc.ic_fabricator.hex().upper()}, type {cplc.ic_type.hex().upper()}, " \
+                       f"serial {cplc.ic_serial_number.hex().upper()}"
+    except CardkitError as exc:
+        fields["IC"] = f"no CPLC ({exc})"
+    keys = get_key_information(card.channel)
+    sets = sorted({(k.kvn, k.type_name) for k in keys})
+    fields["key sets"] = ", ".join(f"KVN {kvn:02X} {kind}" for kvn, kind in sets) or "none"
+    blank = any(kvn in (0x20, 0x30) for kvn, _ in sets)
+    fields["state"] = "blank: GlobalPlatform default test keys" if blank else "issued: the card's own keys"
+    return ApplicationReport("card", name, aid, AppStatus.OK, fields)
+
+
+_READERS: dict[str, Reader] = {"card": _card_manager, "bank": _bank, "transit": _transit, "eid": _eid,
+                               "social": _social}

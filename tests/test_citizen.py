@@ -55,8 +55,8 @@ def test_a_card_with_only_a_bank_application_and_no_mf() -> None:
     install_bank(card, {DEBIT_AID: prepare_bank_dgis(demo_accounts()[0], demo_issuer(), product=BankProduct())})
     report = CitizenCard(channel(card)).read()
     assert report.directory == ()
-    assert [a.status for a in report.applications] == [AppStatus.OK, AppStatus.ABSENT, AppStatus.ABSENT,
-                                                       AppStatus.ABSENT, AppStatus.ABSENT]
+    assert [a.status for a in report.applications] == [AppStatus.ABSENT, AppStatus.OK, AppStatus.ABSENT,
+                                                       AppStatus.ABSENT, AppStatus.ABSENT, AppStatus.ABSENT]
 
 
 def test_social_insurance_public_data_without_a_sam_and_all_of_it_with_one() -> None:
@@ -93,3 +93,20 @@ def test_the_id_panel_opens_with_the_mrz_data_and_verifies() -> None:
     assert (eid.fields["chip"], eid.fields["data"], eid.fields["issuer"]) == ("genuine", "unaltered", "trusted")
     assert eid.fields["citizen ID"] == "110105********0010"
     assert report.by_kind("transit")[0].status is AppStatus.OK  # the purse still reads after the ID's SM session
+
+
+def test_the_card_manager_panel_tells_a_blank_card_from_an_issued_one() -> None:
+    from applets.runtime import new_blank_card
+
+    def panel(card: object) -> dict[str, str]:
+        report = CitizenCard(channel(card)).read()  # type: ignore[arg-type]
+        manager = report.applications[0]
+        assert manager.kind == "card" and manager.status is AppStatus.OK
+        return dict(manager.fields)
+
+    blank = panel(new_blank_card(serial="8986000000000000018"))
+    assert blank["state"].startswith("blank")
+    assert "KVN 20 DES" in blank["key sets"] and "KVN 30 AES" in blank["key sets"]
+    issued = panel(make_demo_card())
+    assert issued["state"].startswith("issued") and issued["key sets"] == "KVN 01 AES"
+    assert "serial 00000018" in issued["IC"]
