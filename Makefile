@@ -52,6 +52,7 @@ bench: venv
 	$(BIN)/python benchmarks/bench_pos.py --svg docs/img/bench_pos.svg
 	$(BIN)/python benchmarks/bench_transit.py --svg docs/img/bench_transit.svg
 	$(BIN)/python benchmarks/bench_host.py --svg docs/img/bench_host.svg
+	$(BIN)/python benchmarks/bench_issue.py --svg docs/img/bench_issue.svg
 
 lint: venv
 	$(BIN)/pip install -q -e '.[all,test]' ruff mypy
