@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from cardkit.errors import CardkitError
 from cli._app import cli, console, errors
 
 if TYPE_CHECKING:
@@ -100,6 +101,9 @@ def _common(kvn_option: str = "--kvn") -> Callable[[F], F]:
             click.option("--key-mac", metavar="HEX", help="K-MAC."),
             click.option("--key-dek", metavar="HEX", help="K-DEK."),
             click.option(kvn_option, "kvn", metavar="N", help="Key version number to open with (default: the card's)."),
+            click.option("--issuer", "issuer_dir", type=click.Path(file_okay=False, exists=True),
+                         help="Open with this card's own keys, derived from the issuer's card manager master key "
+                              "(cardkit issue made the card; the secret from $CARDKIT_ISSUER_SECRET)."),
             click.option("--scp-level", type=click.Choice(["mac", "mac+enc"]), default="mac+enc", show_default=True,
                          help="C-MAC only, or C-MAC and encrypted command data."),
         ]):
@@ -117,7 +121,17 @@ class _Card:
     def __init__(self, params: dict[str, Any]) -> None:
         from cardkit.readers import open_reader
 
-        self.keys = _auth_keys(params)
+        self.issuer_dir: str | None = params.pop("issuer_dir")
+        if self.issuer_dir and any(params.get(k) for k in ("key", "key_enc", "key_mac", "key_dek")):
+            raise click.UsageError("give --issuer or --key..., not both")
+        if self.issuer_dir:
+            from cardkit.gp import StaticKeys
+
+            params.pop("key"), params.pop("key_enc"), params.pop("key_mac"), params.pop("key_dek")
+            params.pop("kvn")
+            self.keys = StaticKeys.default()  # replaced by the card's own keys when a session opens
+        else:
+            self.keys = _auth_keys(params)
         self.level = _level(params.pop("scp_level"))
         self._conn = open_reader(params.pop("reader_name")).connect()
 
@@ -136,7 +150,26 @@ class _Card:
     def session(self) -> GpSession:
         from cardkit.gp import open_secure_channel
 
+        if self.issuer_dir:
+            self.keys = self._issued_card_keys(self.issuer_dir)
         return open_secure_channel(self.channel, self.keys, level=self.level)
+
+    def _issued_card_keys(self, issuer_dir: str) -> StaticKeys:
+        """The card's key set KVN 01: the issuer's master key diversified by the card's data."""
+        from cardkit.apdu import CommandAPDU
+        from cardkit.gp import ISD_AID, get_data, select_aid
+        from cardkit.issuer.issuer import Issuer
+        from cardkit.issuer.personalize import card_keys
+        from cli.issuer import _secret
+
+        channel = self.channel
+        select_aid(channel, ISD_AID)
+        try:
+            diversification = get_data(channel, 0x00CF)[-10:]
+        except CardkitError:  # not every card answers GET DATA CF: the INITIALIZE UPDATE answer starts with it
+            diversification = channel.transmit(CommandAPDU(0x80, 0x50, 0x00, 0x00, bytes(8), le=256)).data[:10]
+        with Issuer.open(issuer_dir, _secret()) as issuer:
+            return card_keys(issuer.card_manager_master(), diversification)
 
 
 def _hex(b: bytes | None) -> str | None:

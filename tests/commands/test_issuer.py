@@ -39,6 +39,9 @@ def test_issue_one_card_then_refuse_the_same_holder(issuer: Path, tmp_path: Path
     assert "issued card" in done.stdout and card.exists() and (tmp_path / "zhang.pin").exists()
     info = run("card", "info", "--reader", f"virtual:{card}").stdout
     assert "issued: the card's own keys" in info and "PBOC DEBIT" in info
+    # the issuer manages its card afterwards with the card's own keys, derived again from its master key
+    listed = run("gp", "list", "--reader", f"virtual:{card}", "--issuer", str(issuer), "--json").stdout
+    assert "A000000333010101" in listed and "SECURED" in listed and "PERSONALIZED" in listed
     again = run("issue", "--issuer", str(issuer), "--holder", str(ZHANG), "--out", str(tmp_path / "2.card"), code=1)
     assert again.stderr.strip() == "error: holder H000001 already has card " + done.stdout.split()[2] + \
         ": nothing issued"
