@@ -1,4 +1,5 @@
-"""The AIDs both sides of an issuance agree on: the issuer security domain and cardkit's load files.
+"""What both sides of an issuance agree on: the issuer security domain, cardkit's load files, and
+the GlobalPlatform life cycle codes the card keeps and the client reads.
 
 The simulated card keeps its application code "in ROM" as GlobalPlatform executable load files, one
 module each. Their AIDs sit under ``F0 63 61 72 64 6B 69 74`` ("cardkit" after an F0 byte: ISO 7816-5
@@ -9,7 +10,12 @@ them to applet classes. ``cardkit`` may not import ``applets``, hence this share
 
 from __future__ import annotations
 
+import enum
+
 __all__ = [
+    "LOCKED_BIT",
+    "AppLifeCycle",
+    "CardLifeCycle",
     "BANK_LOAD_FILE",
     "BANK_MODULE",
     "EID_LOAD_FILE",
@@ -54,3 +60,28 @@ LOAD_FILE_MODULES: dict[bytes, tuple[bytes, ...]] = {
     PSE_LOAD_FILE: (PSE_MODULE,),
     PPSE_LOAD_FILE: (PPSE_MODULE,),
 }
+
+
+class CardLifeCycle(enum.IntEnum):
+    """The card's life cycle, kept as the ISD's state (GP 2.3 §5.1.1, Table 11-5)."""
+
+    OP_READY = 0x01
+    INITIALIZED = 0x07
+    SECURED = 0x0F
+    CARD_LOCKED = 0x7F
+    TERMINATED = 0xFF
+
+
+class AppLifeCycle(enum.IntEnum):
+    """Application states (GP 2.3 §5.3, Table 11-6; PERSONALIZED is the application-specific state
+    cardkit's applications use). A locked application keeps its state with :data:`LOCKED_BIT` set:
+    ``LOCKED`` is that bit on SELECTABLE, the usual case (83)."""
+
+    INSTALLED = 0x03
+    SELECTABLE = 0x07
+    PERSONALIZED = 0x0F
+    LOCKED = 0x83
+
+
+#: b8 of an application's life cycle: locked (83, 87, 8F)
+LOCKED_BIT = 0x80

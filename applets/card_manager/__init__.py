@@ -9,7 +9,7 @@
 """
 
 from applets.card_manager._applet import CardManager, Session
-from applets.card_manager._codes import APPLET_SELECT_FAILED, MORE_DATA, AppLifeCycle, CardLifeCycle
+from applets.card_manager._codes import APPLET_SELECT_FAILED, LOCKED_BIT, MORE_DATA, AppLifeCycle, CardLifeCycle
 from applets.card_manager._cplc import Cplc
 from applets.card_manager._keys import DEFAULT_KEY, KeySet, KeyType, default_key_sets, key_check_value
 from applets.card_manager._loadfiles import LOAD_FILES, LoadFile
@@ -56,6 +56,7 @@ __all__ = [
     "TRANSIT_LOAD_FILE",
     "TRANSIT_MODULE",
     "AppLifeCycle",
+    "LOCKED_BIT",
     "CardLifeCycle",
     "CardManager",
     "Cplc",

@@ -7,10 +7,11 @@ TERMINATED from anywhere and for ever.
 
 from __future__ import annotations
 
-import enum
+from cardkit.cardaids import LOCKED_BIT, AppLifeCycle, CardLifeCycle
 
 __all__ = [
     "APPLET_SELECT_FAILED",
+    "LOCKED_BIT",
     "MORE_DATA",
     "AppLifeCycle",
     "CardLifeCycle",
@@ -24,23 +25,6 @@ APPLET_SELECT_FAILED = 0x6999
 MORE_DATA = 0x6310
 
 
-class CardLifeCycle(enum.IntEnum):
-    """GP 2.3 Table 11-5."""
-
-    OP_READY = 0x01
-    INITIALIZED = 0x07
-    SECURED = 0x0F
-    CARD_LOCKED = 0x7F
-    TERMINATED = 0xFF
-
-
-class AppLifeCycle(enum.IntEnum):
-    """GP 2.3 Table 11-6 (PERSONALIZED is the application-specific state cardkit's applications use)."""
-
-    INSTALLED = 0x03
-    SELECTABLE = 0x07
-    PERSONALIZED = 0x0F
-    LOCKED = 0x80  # a bit: set on top of the state the application had (83, 87, 8F)
 
 
 class Refusal(Exception):

@@ -11,7 +11,14 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from applets.card_manager._codes import MORE_DATA, AppLifeCycle, CardLifeCycle, Refusal, card_transition_allowed
+from applets.card_manager._codes import (
+    LOCKED_BIT,
+    MORE_DATA,
+    AppLifeCycle,
+    CardLifeCycle,
+    Refusal,
+    card_transition_allowed,
+)
 from applets.card_manager._dgi import parse_dgi_stream
 from applets.card_manager._loadfiles import LOAD_FILES, load_file, module_of
 from applets.card_manager._registry import (
@@ -149,7 +156,7 @@ def set_status(cm: CardManager, cmd: CommandAPDU, s: Session) -> ResponseAPDU:
     if applet is None:
         raise Refusal(SW.REFERENCED_DATA_NOT_FOUND, "no such application")
     entry = cm.entry(applet)
-    lc = entry.life_cycle | AppLifeCycle.LOCKED if cmd.p2 & 0x80 else entry.life_cycle & ~AppLifeCycle.LOCKED
+    lc = entry.life_cycle | LOCKED_BIT if cmd.p2 & 0x80 else entry.life_cycle & ~LOCKED_BIT
     with cm.store.transaction():
         cm.save_entry(RegistryEntry(aid, lc, entry.privileges, entry.load_file, entry.module, entry.by_card_manager))
     return status(SW.OK)

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from applets.card_manager._codes import AppLifeCycle
+from applets.card_manager._codes import LOCKED_BIT
 from applets.card_manager._loadfiles import LoadFile
 from cardkit.tlv import build
 
@@ -49,7 +49,7 @@ class RegistryEntry:
 
     @property
     def locked(self) -> bool:
-        return bool(self.life_cycle & AppLifeCycle.LOCKED)
+        return bool(self.life_cycle & LOCKED_BIT)
 
     def to_store(self) -> dict[str, Any]:
         return {"lf": self.load_file, "module": self.module, "priv": self.privileges, "lc": self.life_cycle,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from cardkit import tlv
 from cardkit.apdu import SW, CommandAPDU
+from cardkit.cardaids import AppLifeCycle, CardLifeCycle
 from cardkit.errors import CardError, TlvError
 from cardkit.gp._errors import GpError
 from cardkit.gp._session import GpSession
@@ -41,25 +42,6 @@ class Scope(enum.IntEnum):
     APPLICATIONS = 0x40
     LOAD_FILES = 0x20
     LOAD_FILES_AND_MODULES = 0x10
-
-
-class CardLifeCycle(enum.IntEnum):
-    """The card's life cycle, kept as the ISD's state (GP 2.3 §5.1.1, Table 11-5)."""
-
-    OP_READY = 0x01
-    INITIALIZED = 0x07
-    SECURED = 0x0F
-    CARD_LOCKED = 0x7F
-    TERMINATED = 0xFF
-
-
-class AppLifeCycle(enum.IntEnum):
-    """Application and security domain states (GP 2.3 §5.3, Tables 11-6/11-7); b8 set = locked."""
-
-    INSTALLED = 0x03
-    SELECTABLE = 0x07
-    PERSONALIZED = 0x0F
-    LOCKED = 0x83
 
 
 #: Privilege bits, byte by byte (GP 2.3 §6.6.1 Table 6-1 and §11.1.2 Table 11-9).

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from applets.bank import DEBIT_AID, install_bank
-from applets.card_manager import TRANSIT_LOAD_FILE, TRANSIT_MODULE, AppLifeCycle, CardLifeCycle, CardManager, KeyType
+from applets.card_manager import (
+    LOCKED_BIT,
+    TRANSIT_LOAD_FILE,
+    TRANSIT_MODULE,
+    AppLifeCycle,
+    CardLifeCycle,
+    CardManager,
+    KeyType,
+)
 from applets.runtime import MF_AID, SimulatedCard
 from applets.transit import TRANSIT_AID
 
@@ -124,7 +132,7 @@ def test_lock_and_unlock_an_application(card: SimulatedCard) -> None:
     assert select(card, TRANSIT_AID, channel=1) == 0x9000
     assert host.send(apdu(0x80, 0xF0, 0x40, 0x80, TRANSIT_AID))[1] == 0x9000
     entry = cm(card).stored_entry(TRANSIT_AID)
-    assert entry is not None and entry.life_cycle == AppLifeCycle.PERSONALIZED | AppLifeCycle.LOCKED  # 8F
+    assert entry is not None and entry.life_cycle == AppLifeCycle.PERSONALIZED | LOCKED_BIT  # 8F
     assert send(card, "815C000204")[1] == 0x6985  # the purse, selected before, is refused now
     assert select(card, TRANSIT_AID, channel=1) == 0x6999
     rsp, _ = host.send(apdu(0x80, 0xF2, 0x40, 0x02, H("4F08") + TRANSIT_AID, le=0))
