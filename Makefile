@@ -55,7 +55,7 @@ bench: venv
 	$(BIN)/python benchmarks/bench_issue.py --svg docs/img/bench_issue.svg
 
 lint: venv
-	$(BIN)/pip install -q -e '.[all,test]' ruff mypy
+	$(BIN)/pip install -q -e '.[all,test]' ruff mypy types-PyYAML
 	$(BIN)/ruff check cardkit applets pos_sim cli benchmarks tests
 	$(BIN)/mypy
 
