@@ -64,7 +64,7 @@ def test_issue_into_a_card_in_a_reader_then_read_everything(serve_card, tmp_path
                              "--expiry", expiry, "--trust", str(issuer / "csca.pem"), "--json").stdout)
     status = {a["kind"]: a["status"] for a in report["applications"]}
     # social insurance opens to a SAM with this issuer's keys; the CLI's SAM has the demo keys
-    assert status == {"bank": "ok", "transit": "ok", "eid": "ok", "social": "locked"}, status
+    assert status == {"card": "ok", "bank": "ok", "transit": "ok", "eid": "ok", "social": "locked"}, status
     fields = {a["kind"]: a["fields"] for a in report["applications"]}
     assert fields["eid"]["issuer"] == "trusted" and fields["transit"]["balance"].startswith("50.00")
     assert process.stop() == 0
