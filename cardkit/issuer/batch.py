@@ -94,6 +94,9 @@ class BatchSummary:
         return self.issued / self.wall_seconds if self.wall_seconds else 0.0
 
 
+_OPEN_ISSUERS: dict[str, Issuer] = {}  # per process, by directory: see IssueWorker.issuer
+
+
 class IssueWorker:
     """Makes cards from :class:`BatchJob`; opens the issuer once per process, on first use.
 
@@ -119,9 +122,14 @@ class IssueWorker:
         return f"IssueWorker({self.issuer_dir!r})"
 
     def issuer(self) -> Issuer:
+        """The issuer, opened once per process: an executor unpickles a fresh worker for every job,
+        and opening a keystore costs a key derivation (scrypt) or a token login."""
         if self._issuer is None:
-            secret = self._secret if self._secret is not None else os.environ.get(SECRET_ENV)
-            self._issuer = Issuer.open(self.issuer_dir, secret)
+            opened = _OPEN_ISSUERS.get(self.issuer_dir)
+            if opened is None:
+                secret = self._secret if self._secret is not None else os.environ.get(SECRET_ENV)
+                opened = _OPEN_ISSUERS[self.issuer_dir] = Issuer.open(self.issuer_dir, secret)
+            self._issuer = opened
         return self._issuer
 
     def __call__(self, job: BatchJob) -> BatchResult:
@@ -324,5 +332,8 @@ def run_batch(holders: str | Path | Iterable[HolderProfile], issuer: Issuer, iss
         summary.wall_seconds = time.perf_counter() - t0
         if own_pool is not None:
             own_pool.shutdown(wait=True, cancel_futures=True)
+        in_process = _OPEN_ISSUERS.pop(worker.issuer_dir, None)  # the one this process's worker opened
+        if in_process is not None:
+            in_process.close()
         blog.close()
     return summary
