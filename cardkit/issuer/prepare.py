@@ -149,11 +149,13 @@ def _allocate(profile: HolderProfile, issuer: Issuer) -> CardNumbers:
     if profile.bank is not None:
         seq_digits = s.pan_length - 1 - len(s.bin)
         for i, product in enumerate(profile.bank.products):
-            kind = f"pan.{product}"
+            # one PAN space for every product: the claim's owner is the holder's product
+            product_owner = f"{owner}/{product}"
             if i == 0 and profile.bank.pan:
-                pans[product] = reg.claim(kind, profile.bank.pan, owner)
+                pans[product] = reg.claim("pan", profile.bank.pan, product_owner)
             else:
-                pans[product] = reg.allocate(kind, owner, lambda n: (b := f"{s.bin}{n:0{seq_digits}d}") + luhn_digit(b))
+                pans[product] = reg.allocate("pan", product_owner,
+                                             lambda n: (b := f"{s.bin}{n:0{seq_digits}d}") + luhn_digit(b))
     transit = social = document = None
     if profile.transit is not None:
         tp = s.transit_serial_prefix

@@ -52,6 +52,7 @@ def test_every_application_reads_back(issuer: Issuer, tmp_path: Path) -> None:
     card, plan = issue_zhang(issuer, f"read-{issuer.keystore.backend}", tmp_path)
     numbers = plan.numbers  # type: ignore[attr-defined]
     assert numbers["pan.debit"].startswith(issuer.settings.bin) and len(numbers["pan.debit"]) == 19
+    assert numbers["pan.credit"] != numbers["pan.debit"]  # one PAN space for every product
 
     # bank: every record, counters and the CDA chain under the issuer's own test CA
     capks = CapkStore()
