@@ -8,6 +8,9 @@ import click
 
 from cardkit.errors import CardkitError
 from cli._app import cli, console
+from cli._keys import issuer_option, social_sam
+
+CARD_INFO_TERMINAL = bytes.fromhex("000000000001")  # the terminal id card info's SAM reads with
 
 
 # ------------------------------------------------------------------------------------------- card
@@ -73,8 +76,9 @@ def card_new(blank_out: Path | None, demo_out: Path | None, force: bool) -> None
 @click.option("--trust", "trust_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="CSCA certificate (PEM) for the ID's passive authentication.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@issuer_option
 def card_info(reader_name: str, doc_number: str | None, birth: str | None, expiry: str | None,
-              trust_path: Path | None, as_json: bool) -> None:
+              trust_path: Path | None, as_json: bool, issuer_dir: Path | None) -> None:
     """Every application on the card, one panel each: absent, blocked or locked ones say so."""
     import json
 
@@ -93,8 +97,8 @@ def card_info(reader_name: str, doc_number: str | None, birth: str | None, expir
             trust = tuple(x509.load_pem_x509_certificates(trust_path.read_bytes()))
         except ValueError:
             raise CardkitError(f"{trust_path}: not a PEM certificate") from None
-    with open_reader(reader_name).connect() as conn:
-        report = CitizenCard(CardChannel(conn), mrz=mrz, social_sam=_social_sam(), trust=trust).read()
+    with social_sam(issuer_dir, CARD_INFO_TERMINAL) as sam, open_reader(reader_name).connect() as conn:
+        report = CitizenCard(CardChannel(conn), mrz=mrz, social_sam=sam, trust=trust).read()
     if as_json:
         click.echo(json.dumps({
             "directory": [{"aid": aid.hex().upper(), "label": label} for aid, label in report.directory],
@@ -113,11 +117,3 @@ def card_info(reader_name: str, doc_number: str | None, birth: str | None, expir
         colour = colours[app.status.value]
         title = f"[bold]{escape(app.name)}[/] {app.aid.hex().upper()} [{colour}]{app.status.value}[/]"
         console.print(Panel("\n".join(lines) or "-", expand=False, title=title))
-
-
-def _social_sam() -> object:
-    """This terminal's SAM for the social insurance application: the published demo keys."""
-    from cardkit.issuer.demo_keys import DEMO_SOCIAL_MAK, DEMO_SOCIAL_MPK, DEMO_SOCIAL_MTK
-    from cardkit.social import SocialSam
-
-    return SocialSam(DEMO_SOCIAL_MAK, DEMO_SOCIAL_MPK, DEMO_SOCIAL_MTK, bytes.fromhex("000000000001"))

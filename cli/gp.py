@@ -160,7 +160,7 @@ class _Card:
         from cardkit.gp import ISD_AID, get_data, select_aid
         from cardkit.issuer.issuer import Issuer
         from cardkit.issuer.personalize import card_keys
-        from cli.issuer import _secret
+        from cli._keys import issuer_secret
 
         channel = self.channel
         select_aid(channel, ISD_AID)
@@ -168,7 +168,7 @@ class _Card:
             diversification = get_data(channel, 0x00CF)[-10:]
         except CardkitError:  # not every card answers GET DATA CF: the INITIALIZE UPDATE answer starts with it
             diversification = channel.transmit(CommandAPDU(0x80, 0x50, 0x00, 0x00, bytes(8), le=256)).data[:10]
-        with Issuer.open(issuer_dir, _secret()) as issuer:
+        with Issuer.open(issuer_dir, issuer_secret()) as issuer:
             return card_keys(issuer.card_manager_master(), diversification)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -12,17 +11,7 @@ from rich.table import Table
 
 from cardkit.errors import CardkitError
 from cli._app import cli, console
-
-SECRET_ENV = "CARDKIT_ISSUER_SECRET"
-
-
-def _secret(*, confirm: bool = False, what: str = "keystore passphrase") -> str:
-    value = os.environ.get(SECRET_ENV)
-    if value:
-        return value
-    if not sys.stdin.isatty():
-        raise CardkitError(f"no {what}: set {SECRET_ENV} or run in a terminal")
-    return str(click.prompt(what.capitalize(), hide_input=True, confirmation_prompt=confirm))
+from cli._keys import issuer_secret
 
 
 # ----------------------------------------------------------------------------------------- issuer
@@ -50,7 +39,7 @@ def issuer_init(directory: Path, module: str | None, token: str | None, name: st
 
     if (module is None) != (token is None):
         raise click.UsageError("--pkcs11 and --token go together")
-    secret = _secret(confirm=module is None, what="token PIN" if module else "new keystore passphrase")
+    secret = issuer_secret(confirm=module is None, what="token PIN" if module else "new keystore passphrase")
     settings = IssuerSettings(name=name, bin=bin_)
     with console.status("generating keys..."):
         issuer = init_issuer(directory, secret=secret, settings=settings, pkcs11_module=module, token_label=token,
@@ -70,7 +59,7 @@ def issuer_info(directory: Path) -> None:
     """Show an issuer's settings, keys (check values only) and numbers handed out."""
     from cardkit.issuer.issuer import KEY_NAMES, Issuer
 
-    with Issuer.open(directory, _secret()) as issuer:
+    with Issuer.open(directory, issuer_secret()) as issuer:
         s = issuer.settings
         console.print(f"{s.name} · {issuer.keystore.backend} keystore · BIN {s.bin} · "
                       f"CAPK {s.capk_rid.hex().upper()}/{s.capk_index:02X}")
@@ -107,7 +96,7 @@ def issue(issuer_dir: Path, holder_file: Path, out: Path | None, reader: str | N
     if out is not None and out.exists():
         raise CardkitError(f"{out} already exists: a card image is never overwritten")
     profile = load_holder(holder_file)
-    with Issuer.open(issuer_dir, _secret()) as issuer:
+    with Issuer.open(issuer_dir, issuer_secret()) as issuer:
         done = issuer.numbers.issued_card(profile.holder_id)
         if done is not None:
             raise CardkitError(f"holder {profile.holder_id} already has card {done[0]}: nothing issued")
@@ -155,7 +144,7 @@ def issue_batch(holders_csv: Path | None, issuer_dir: Path | None, out_dir: Path
     from cardkit.issuer.issuer import Issuer
 
     total = validate_holders(holders_csv)
-    secret = _secret()
+    secret = issuer_secret()
     with Issuer.open(issuer_dir, secret) as issuer, Progress(
         TextColumn("[bold]issuing"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[status]}"),
         TimeRemainingColumn(), console=console, transient=False,

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cli._app import cli, console
+from cli._keys import issuer_option, social_sam
 from cli.emv import EXIT_NOT_APPROVED, parse_amount
 
 if TYPE_CHECKING:
-    from cardkit.social import SocialClient, SocialRecord, SocialSam
+    from cardkit.social import SocialClient, SocialRecord
 
 DEMO_CLINIC_TERMINAL = bytes.fromhex("110105000001")  # the demo clinic's terminal id
 
@@ -31,13 +32,6 @@ _pin = click.option("--pin", help="The holder's 6-digit PIN (asked for when need
 
 def _money(fen: int) -> str:
     return f"{Decimal(fen).scaleb(-2):.2f}"
-
-
-def _sam() -> SocialSam:
-    from cardkit.issuer.demo_keys import DEMO_SOCIAL_MAK, DEMO_SOCIAL_MPK, DEMO_SOCIAL_MTK
-    from cardkit.social import SocialSam
-
-    return SocialSam(DEMO_SOCIAL_MAK, DEMO_SOCIAL_MPK, DEMO_SOCIAL_MTK, DEMO_CLINIC_TERMINAL)
 
 
 def _client(conn: Any) -> SocialClient:
@@ -76,14 +70,15 @@ def _record_json(record: SocialRecord) -> dict[str, Any]:
 @_reader
 @_pin
 @_json
-def info_cmd(reader_name: str, pin: str | None, as_json: bool) -> None:
-    """Card information, holder, insurance statuses and the medical balance (the demo SAM authenticates)."""
+@issuer_option
+def info_cmd(reader_name: str, pin: str | None, as_json: bool, issuer_dir: Path | None) -> None:
+    """Card information, holder, insurance statuses and the medical balance (the SAM authenticates)."""
     from cardkit.readers import open_reader
 
-    with open_reader(reader_name).connect() as conn:
+    with social_sam(issuer_dir, DEMO_CLINIC_TERMINAL) as sam, open_reader(reader_name).connect() as conn:
         client = _client(conn)
         client.select()
-        client.authenticate_terminal(_sam())
+        client.authenticate_terminal(sam)
         record = client.read()
         if pin is not None:
             _verify(client, pin)
@@ -108,17 +103,20 @@ def info_cmd(reader_name: str, pin: str | None, as_json: bool) -> None:
 @click.option("--journal", "journal_path", type=click.Path(dir_okay=False, path_type=Path),
               help="The journal file (default: pos-journal.sqlite).")
 @_json
-def pay_cmd(amount: Decimal, reader_name: str, pin: str | None, journal_path: Path | None, as_json: bool) -> None:
-    """A clinic's medical payment of AMOUNT from the medical account (PIN, then MAC1 / TAC with the demo SAM)."""
+@issuer_option
+def pay_cmd(amount: Decimal, reader_name: str, pin: str | None, journal_path: Path | None, as_json: bool,
+            issuer_dir: Path | None) -> None:
+    """A clinic's medical payment of AMOUNT from the medical account (PIN, then MAC1 / TAC with the SAM)."""
     from cardkit.readers import open_reader
     from pos_sim.clinic import pay_medical
     from pos_sim.journal import Journal
 
     fen = int(amount.scaleb(2))
     when = datetime.now().replace(microsecond=0)
-    with Journal(journal_path or Path("pos-journal.sqlite")) as journal, open_reader(reader_name).connect() as conn:
+    with Journal(journal_path or Path("pos-journal.sqlite")) as journal, \
+            social_sam(issuer_dir, DEMO_CLINIC_TERMINAL) as sam, open_reader(reader_name).connect() as conn:
         entered = pin if pin is not None else click.prompt("PIN", hide_input=True)
-        payment = pay_medical(_client(conn), fen, entered, _sam(), journal, when)
+        payment = pay_medical(_client(conn), fen, entered, sam, journal, when)
     if as_json:
         click.echo(json.dumps({"approved": payment.approved, "reason": payment.reason, "amount": _money(fen),
                                "balance": _money(payment.result.balance_after) if payment.result else None,

@@ -60,13 +60,22 @@ def test_issue_into_a_card_in_a_reader_then_read_everything(serve_card, tmp_path
 
     # every application through the citizen card reader: ID verified under the issuer's CSCA
     expiry = years_later(date.today(), 10).strftime("%y%m%d")
-    report = json.loads(_run("card", "info", "--reader", READER, "--doc-number", "E12345678", "--birth", "900101",
-                             "--expiry", expiry, "--trust", str(issuer / "csca.pem"), "--json").stdout)
+    mrz = ["--doc-number", "E12345678", "--birth", "900101", "--expiry", expiry]
+    report = json.loads(_run("card", "info", "--reader", READER, *mrz, "--trust", str(issuer / "csca.pem"),
+                             "--json").stdout)
     status = {a["kind"]: a["status"] for a in report["applications"]}
-    # social insurance opens to a SAM with this issuer's keys; the CLI's SAM has the demo keys
+    # social insurance opens only to a SAM with this issuer's keys: the demo SAM is refused ...
     assert status == {"card": "ok", "bank": "ok", "transit": "ok", "eid": "ok", "social": "locked"}, status
+    # ... and the issuer's own (its keys used inside the keystore) reads everything
+    report = json.loads(_run("card", "info", "--reader", READER, *mrz, "--trust", str(issuer / "csca.pem"),
+                             "--issuer", str(issuer), "--json").stdout)
+    assert {a["status"] for a in report["applications"]} == {"ok"}, report
     fields = {a["kind"]: a["fields"] for a in report["applications"]}
     assert fields["eid"]["issuer"] == "trusted" and fields["transit"]["balance"].startswith("50.00")
+    assert fields["social"]["medical account"] == "800.00 CNY"
+    paid = json.loads(_run("social", "pay", "12.30", "--reader", READER, "--pin", "123456", "--issuer", str(issuer),
+                           "--journal", str(tmp_path / "clinic.sqlite"), "--json").stdout)
+    assert paid["approved"] and paid["balance"] == "787.70"
     assert process.stop() == 0
 
     # the served image is the issued card, and the same CLI refuses to issue that holder again
