@@ -11,6 +11,10 @@ Roles:
   plain data and a worker a picklable callable, so any ``concurrent.futures.Executor`` runs them:
   the local process pool here, or a Dask or Ray cluster (docs/issuance.md shows both).
 
+The log is ``issuance.db`` (the state the resume works from) plus ``issuance.log``, one JSON line
+per card as it is recorded (time, row, holder, card serial, status, applications, error): no PAN,
+no PIN, no key.
+
 Resuming: a holder the log has as issued is skipped; one that was handed out but not confirmed is
 issued again with the numbers it was given (the registry returns them), unless its image is already
 complete on disk (the worker finished but the coordinator died before recording it), in which case
@@ -27,6 +31,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +47,7 @@ __all__ = ["BatchJob", "BatchResult", "BatchSummary", "IssueWorker", "run_batch"
 log = logging.getLogger(__name__)
 
 LOG_FILE = "issuance.db"
+AUDIT_FILE = "issuance.log"
 SECRET_ENV = "CARDKIT_ISSUER_SECRET"
 
 _SCHEMA = """
@@ -252,6 +258,7 @@ def run_batch(holders: str | Path | Iterable[HolderProfile], issuer: Issuer, iss
     out.mkdir(parents=True, exist_ok=True)
     batch = batch_name or str(out.resolve())
     blog = _BatchLog(out / LOG_FILE)
+    audit = (out / AUDIT_FILE).open("a", encoding="utf-8")  # one JSON line per card, for people and tools
     summary = BatchSummary()
     worker = IssueWorker(issuer_dir, secret)
     own_pool = None
@@ -267,6 +274,11 @@ def run_batch(holders: str | Path | Iterable[HolderProfile], issuer: Issuer, iss
 
     def record(result: BatchResult) -> None:
         blog.finished(result)
+        audit.write(json.dumps({"time": datetime.now(UTC).isoformat(timespec="seconds"), "row": result.row,
+                                "holder": result.holder_id, "card": result.card_serial,
+                                "status": "issued" if result.ok else "failed", "applications": result.applications,
+                                "error": result.error or None}, ensure_ascii=False) + "\n")
+        audit.flush()
         if result.ok:
             issuer.numbers.mark_issued(result.holder_id, result.card_serial, batch)
             summary.issued += 1
@@ -336,4 +348,5 @@ def run_batch(holders: str | Path | Iterable[HolderProfile], issuer: Issuer, iss
         if in_process is not None:
             in_process.close()
         blog.close()
+        audit.close()
     return summary

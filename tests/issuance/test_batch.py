@@ -63,6 +63,10 @@ def test_a_batch_issues_every_holder_and_a_rerun_issues_nothing(file_issuer_dir:
     assert len(images) == 5 and all(load_card(p) for p in images)
     assert len(list(out.glob("*.pin"))) == 5
     assert [s for _, s, _ in log_rows(out)] == ["issued"] * 5
+    lines = [json.loads(line) for line in (out / "issuance.log").read_text(encoding="utf-8").splitlines()]
+    assert [line["status"] for line in lines] == ["issued"] * 5 and lines[0]["row"] == 1
+    assert not any(pan in (out / "issuance.log").read_text() for pan in all_numbers(out) if len(pan) == 19
+                   and pan.startswith("622848"))  # the human log carries card serials, never a PAN
     numbers = all_numbers(out)
     assert len(numbers) == len(set(numbers))  # no PAN, serial or document number twice
 
