@@ -125,8 +125,9 @@ def issue(issuer_dir: Path, holder_file: Path, out: Path | None, reader: str | N
 @click.option("--example", "example", type=click.IntRange(1, 10_000_000),
               help="Write a CSV of N synthetic holders to stdout instead (its columns: docs/holders.md).")
 @click.option("--seed", default=0, show_default=True, help="Seed of --example.")
+@click.option("--check", is_flag=True, help="Only validate HOLDERS_CSV and list every invalid row.")
 def issue_batch(holders_csv: Path | None, issuer_dir: Path | None, out_dir: Path | None, workers: int,
-                example: int | None, seed: int) -> None:
+                example: int | None, seed: int, check: bool) -> None:
     """Issue one card per row of HOLDERS_CSV into --out; rerun the same command to resume.
 
     The keystore passphrase or token PIN is read from $CARDKIT_ISSUER_SECRET, else asked for.
@@ -137,13 +138,27 @@ def issue_batch(holders_csv: Path | None, issuer_dir: Path | None, out_dir: Path
 
         write_holders(example_holders(example, seed=seed), sys.stdout)
         return
-    if holders_csv is None or issuer_dir is None or out_dir is None:
-        raise click.UsageError("give HOLDERS_CSV, --issuer DIR and --out DIR (or --example N)")
+    if holders_csv is None or (not check and (issuer_dir is None or out_dir is None)):
+        raise click.UsageError("give HOLDERS_CSV, --issuer DIR and --out DIR (or --example N, or --check)")
     from cardkit.issuer.batch import BatchResult, run_batch
-    from cardkit.issuer.holder_csv import validate_holders
+    from cardkit.issuer.holder_csv import HolderFileErrors, validate_holders
     from cardkit.issuer.issuer import Issuer
 
-    total = validate_holders(holders_csv)
+    try:
+        total = validate_holders(holders_csv)
+    except HolderFileErrors as exc:
+        if check:
+            for error in exc.errors:
+                click.echo(str(error), err=True)
+            if exc.total > len(exc.errors):
+                click.echo(f"... and {exc.total - len(exc.errors)} more", err=True)
+            raise click.exceptions.Exit(1) from None
+        more = f" (and {exc.total - 1} more; --check lists them)" if exc.total > 1 else ""
+        raise CardkitError(f"{exc.errors[0]}{more}: nothing issued") from None
+    if check:
+        console.print(f"{holders_csv}: {total} holders, all valid")
+        return
+    assert issuer_dir is not None and out_dir is not None  # checked above
     secret = issuer_secret()
     with Issuer.open(issuer_dir, secret) as issuer, Progress(
         TextColumn("[bold]issuing"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[status]}"),
@@ -170,5 +185,7 @@ def issue_batch(holders_csv: Path | None, issuer_dir: Path | None, out_dir: Path
     console.print(table)
     for row, holder, message in summary.failures[:20]:
         console.print(f"[red]row {row} {holder}: {message}")
+    if len(summary.failures) > 20:
+        console.print(f"[red]... and {len(summary.failures) - 20} more: {out_dir / 'issuance.log'} has every one")
     if summary.failed:
         raise click.exceptions.Exit(1)

@@ -80,3 +80,21 @@ def test_a_batch_from_the_example_and_its_rerun(issuer: Path, tmp_path: Path) ->
     second = run("issue-batch", str(csv), "--issuer", str(issuer), "--out", str(out), code=1)
     assert "skipped (issued by an earlier run)" in second.stdout
     assert len(list(out.glob("*.card"))) == 3
+
+
+def test_a_bad_csv_is_one_line_and_check_lists_every_row(issuer: Path, tmp_path: Path) -> None:
+    csv = tmp_path / "holders.csv"
+    lines = run("issue-batch", "--example", "6", "--seed", "8").stdout.splitlines()
+    header = lines[0].split(",")
+    for n in (2, 4):
+        cells = lines[n].split(",")
+        cells[header.index("birth_date")] = "1990-02-30"
+        lines[n] = ",".join(cells)
+    csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    refused = run("issue-batch", str(csv), "--issuer", str(issuer), "--out", str(tmp_path / "cards"), code=1)
+    assert refused.stderr.strip() == (f"error: {csv} row 2 (line 3), column birth_date: 1990-02-30 is not a calendar "
+                                      "date (and 1 more; --check lists them): nothing issued")
+    assert not (tmp_path / "cards").exists()
+    checked = run("issue-batch", str(csv), "--check", secret=None, code=1)
+    assert [line.split(",")[0] for line in checked.stderr.strip().splitlines()] == [
+        f"{csv} row 2 (line 3)", f"{csv} row 4 (line 5)"]
