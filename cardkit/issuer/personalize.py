@@ -7,6 +7,7 @@ The script, on a blank card (card manager OP_READY, default test keys):
    its data enciphered, so the DGIs (card keys, PINs) cross the interface encrypted.
 2. Per application: INSTALL [for install and make selectable], INSTALL [for personalization],
    STORE DATA of its DGIs (chained blocks; the card applies them atomically on the last block).
+   An application an interrupted earlier attempt left on the card is deleted first.
 3. PUT KEY: the card's own key set (KVN 01), diversified from the issuer's card manager master key
    and the card's diversification data, replacing the default set; DELETE the default SCP02 set.
 4. SET STATUS INITIALIZED, then SECURED — which the card refuses while any default key is left.
@@ -25,6 +26,7 @@ from cardkit.gp import (
     Scope,
     SecurityLevel,
     StaticKeys,
+    delete,
     delete_key,
     diversify_emv,
     get_status,
@@ -79,6 +81,7 @@ def personalize(channel: CardChannel, plan: CardPlan, card_manager_master: Secre
     seconds: dict[str, float] = {}
     session = open_secure_channel(channel, initial_keys, level=LEVEL)
     seconds["secure channel"] = time.perf_counter() - t0
+    _clear_earlier_attempt(session, plan)
     blocks = 0
     for app in plan.applications:
         t = time.perf_counter()
@@ -100,6 +103,16 @@ def personalize(channel: CardChannel, plan: CardPlan, card_manager_master: Secre
     seconds["check"] = time.perf_counter() - t
     return PersonalizationReport(plan.card_serial, tuple(a.name for a in plan.applications), blocks, seconds,
                                  registry)
+
+
+def _clear_earlier_attempt(session: GpSession, plan: CardPlan) -> None:
+    """Delete what an interrupted personalization of this card left (it still has the default
+    keys, so it was never handed out): the script then runs again from the start."""
+    wanted = {app.instance for app in plan.applications}
+    for entry in get_status(session, Scope.APPLICATIONS):
+        if entry.aid in wanted:
+            log.info("deleting %s left by an earlier, interrupted personalization", entry.aid.hex().upper())
+            delete(session, entry.aid)
 
 
 def _registry(session: GpSession) -> tuple[tuple[str, str], ...]:

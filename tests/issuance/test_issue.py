@@ -132,3 +132,38 @@ def test_a_card_that_is_not_blank_is_refused_and_unchanged(issuer: Issuer, tmp_p
     with pytest.raises(GpError, match="no key set with KVN 30"):  # the default keys are gone
         personalize(channel(card), plan, issuer.card_manager_master())  # type: ignore[arg-type]
     assert applications() == before
+
+
+class _PulledAfter:
+    """A channel whose card leaves after ``n`` commands (a card pulled mid-personalization)."""
+
+    def __init__(self, inner: CardChannel, n: int) -> None:
+        self.inner, self.left = inner, n
+
+    def transmit(self, cmd: CommandAPDU, **kwargs: object) -> object:
+        from cardkit.errors import TransportError
+
+        if self.left == 0:
+            raise TransportError("the card left the reader")
+        self.left -= 1
+        return self.inner.transmit(cmd, **kwargs)  # type: ignore[arg-type]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+def test_an_interrupted_personalization_runs_again_on_the_same_card(issuer: Issuer, tmp_path: Path) -> None:
+    from applets.runtime import new_blank_card
+    from cardkit.errors import TransportError
+
+    profile = dataclasses.replace(load_holder(ZHANG), holder_id=f"pulled-{issuer.keystore.backend}")
+    assert profile.id is not None
+    profile = dataclasses.replace(profile, id=dataclasses.replace(profile.id, document_number=None))
+    plan = prepare_card(profile, issuer)
+    card = new_blank_card(serial=plan.card_serial)
+    with pytest.raises(TransportError):  # pulled in the middle of the third application's STORE DATA
+        personalize(_PulledAfter(channel(card), 14), plan, issuer.card_manager_master())  # type: ignore[arg-type]
+    report = personalize(channel(card), plan, issuer.card_manager_master())
+    assert ("A000000151000000", "SECURED") in report.registry
+    assert {aid for aid, state in report.registry if state == "PERSONALIZED"} >= {
+        "A000000333010101", "A000000333010102", "A000000632010105", "A0000002471001", "D156000005010100"}
