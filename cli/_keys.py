@@ -18,6 +18,7 @@ import click
 from cardkit.errors import CardkitError
 
 if TYPE_CHECKING:
+    from cardkit.crypto.hazmat.keys import MasterKey
     from cardkit.social import SocialSam
 
 SECRET_ENV = "CARDKIT_ISSUER_SECRET"
@@ -52,3 +53,16 @@ def social_sam(issuer_dir: Path | None, terminal_id: bytes) -> Iterator[SocialSa
     with Issuer.open(issuer_dir, issuer_secret()) as issuer:
         mak, mpk, mtk, _ = issuer.social_masters()
         yield SocialSam(mak, mpk, mtk, terminal_id)
+
+
+@contextmanager
+def purse_keys(issuer_dir: Path | None) -> Iterator[tuple[MasterKey, MasterKey] | None]:
+    """A gate PSAM's purchase and TAC master keys: ``None`` for the demo keys, or an issuer's."""
+    if issuer_dir is None:
+        yield None
+        return
+    from cardkit.issuer.issuer import Issuer
+
+    with Issuer.open(issuer_dir, issuer_secret()) as issuer:
+        _, mpk, mtk = issuer.purse_masters()
+        yield mpk, mtk

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cli._app import cli, console
+from cli._keys import issuer_option, purse_keys
 from cli.emv import EXIT_NOT_APPROVED, parse_amount
 
 if TYPE_CHECKING:
@@ -109,8 +110,9 @@ def load_cmd(amount: Decimal, reader_name: str, host_url: str | None, journal_pa
               help="Fare rules (TOML, docs/transit.md); default: the demo metro.")
 @_journal
 @_json
+@issuer_option
 def tap_cmd(reader_name: str, station: str, line: int | None, rules_path: Path | None, journal_path: Path | None,
-            as_json: bool) -> None:
+            as_json: bool, issuer_dir: Path | None) -> None:
     """One tap at a gate: in, out (the fare from the entry), or the flat fare."""
     from cardkit.readers import CardChannel, open_reader
     from pos_sim.journal import Journal
@@ -119,8 +121,8 @@ def tap_cmd(reader_name: str, station: str, line: int | None, rules_path: Path |
     rules = FareRules.load(rules_path) if rules_path else demo_rules()
     candidates = [s for s in rules.stations if s.name.lower() == station.lower() and line in (None, s.line)]
     here = candidates[0] if candidates else rules.station(station)
-    with Journal(journal_path or Path("gate-journal.sqlite")) as journal:
-        psam = demo_gate_psam(here, journal)
+    with Journal(journal_path or Path("gate-journal.sqlite")) as journal, purse_keys(issuer_dir) as keys:
+        psam = demo_gate_psam(here, journal, keys=keys)
         with open_reader(reader_name).connect() as conn:
             tap = Validator(rules, psam, here, journal=journal).tap(CardChannel(conn))
     if as_json:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from cardkit.crypto.hazmat.keys import MasterKey
 from cardkit.emv.outcome import mask_pan
 from cardkit.purse import TRANSIT_AID, Psam, PurseClient, PurseInfo, PurseResult
 from cardkit.readers.channel import CardChannel
@@ -86,12 +87,15 @@ class TapResult:
         return "\n".join(lines)
 
 
-def demo_gate_psam(station: Station, journal: Journal) -> Psam:
-    """The PSAM of a demo gate: the published demo purchase and TAC keys, the line and station code
-    as its terminal id, and its transaction numbers from the gate journal (unique across restarts)."""
+def demo_gate_psam(station: Station, journal: Journal, *,
+                   keys: tuple[MasterKey, MasterKey] | None = None) -> Psam:
+    """The PSAM of a gate: the published demo purchase and TAC keys (or ``keys``, an issuer's MPK and
+    MTK, held by its keystore), the line and station code as its terminal id, and its transaction
+    numbers from the gate journal (unique across restarts)."""
     from cardkit.issuer.demo_keys import DEMO_PURSE_MPK, DEMO_PURSE_MTK
 
-    return Psam(DEMO_PURSE_MPK, DEMO_PURSE_MTK, terminal_id=bytes.fromhex(f"{station.line:04d}{station.code:08d}"),
+    mpk, mtk = keys or (DEMO_PURSE_MPK, DEMO_PURSE_MTK)
+    return Psam(mpk, mtk, terminal_id=bytes.fromhex(f"{station.line:04d}{station.code:08d}"),
                 first_txn_no=int(journal.next_stan()))
 
 

@@ -76,6 +76,17 @@ def test_issue_into_a_card_in_a_reader_then_read_everything(serve_card, tmp_path
     paid = json.loads(_run("social", "pay", "12.30", "--reader", READER, "--pin", "123456", "--issuer", str(issuer),
                            "--journal", str(tmp_path / "clinic.sqlite"), "--json").stdout)
     assert paid["approved"] and paid["balance"] == "787.70"
+    # a metro ride: the gate's PSAM holds the issuer's purse keys; the demo PSAM's MAC1 is refused
+    gate = ["--journal", str(tmp_path / "gate.sqlite")]
+    refused = _run("transit", "tap", "--reader", READER, "--station", "Xizhimen", *gate, code=1)
+    assert refused.stderr.strip() == "error: DEBIT FOR CAPP PURCHASE: the card refused (card answered 9302, MAC " \
+        "invalid (PBOC))"
+    entry = json.loads(_run("transit", "tap", "--reader", READER, "--station", "Xizhimen", "--issuer", str(issuer),
+                            *gate, "--json").stdout)
+    assert entry["gate_open"] and entry["action"] == "entry"
+    exit_ = json.loads(_run("transit", "tap", "--reader", READER, "--station", "Dongzhimen", "--issuer", str(issuer),
+                            *gate, "--json").stdout)
+    assert exit_["gate_open"] and exit_["action"] == "exit" and exit_["tac"]
     assert process.stop() == 0
 
     # the served image is the issued card, and the same CLI refuses to issue that holder again
