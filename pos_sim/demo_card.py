@@ -10,8 +10,7 @@ from dataclasses import replace
 from datetime import date
 
 from applets.runtime import SimulatedCard
-from cardkit import cardaids
-from cardkit.issuer import CREDIT_AID, DEBIT_AID, BankAccount, BankProduct, IssuerKeys, prepare_bank_dgis
+from cardkit.issuer import BankAccount, BankProduct, IssuerKeys, prepare_bank_dgis
 from cardkit.issuer.demo_keys import (
     DEMO_CARD_MANAGER_KMC,
     DEMO_PAN,
@@ -27,16 +26,7 @@ from cardkit.issuer.demo_keys import (
 )
 from cardkit.issuer.eid_data import IdHolder, prepare_eid
 from cardkit.issuer.issue import issue_virtual
-from cardkit.issuer.prepare import (
-    EID_AID,
-    PPSE_NAME,
-    PSE_NAME,
-    SOCIAL_AID,
-    TRANSIT_AID,
-    AppPlan,
-    CardPlan,
-    directory_dgis,
-)
+from cardkit.issuer.prepare import PRODUCTS, CardPlan, application, bank_applications
 from cardkit.issuer.social_data import SocialAccount, prepare_social
 from cardkit.issuer.transit_data import TransitAccount, prepare_transit
 
@@ -112,25 +102,15 @@ def demo_card_plan(
     """The demo card's data preparation: every application's DGIs from the published demo keys."""
     issuer = issuer or demo_issuer()
     accounts = accounts or demo_accounts()
-    products = products or (
-        BankProduct(aid=DEBIT_AID, label="PBOC DEBIT", priority=1),
-        BankProduct(aid=CREDIT_AID, label="PBOC CREDIT", priority=2),
-    )
-    apps = [AppPlan(product.label, cardaids.BANK_LOAD_FILE, cardaids.BANK_MODULE, product.aid,
-                    prepare_bank_dgis(account, issuer, product=product))
-            for account, product in zip(accounts, products, strict=True)]
-    directory = directory_dgis([(p.aid, p.label, p.priority) for p in products])
-    apps.append(AppPlan("PSE", cardaids.PSE_LOAD_FILE, cardaids.PSE_MODULE, PSE_NAME, directory))
-    apps.append(AppPlan("PPSE", cardaids.PPSE_LOAD_FILE, cardaids.PPSE_MODULE, PPSE_NAME, directory))
-    apps.append(AppPlan("transit", cardaids.TRANSIT_LOAD_FILE, cardaids.TRANSIT_MODULE, TRANSIT_AID,
-                        prepare_transit(demo_transit_account(), mlk=DEMO_PURSE_MLK, mpk=DEMO_PURSE_MPK,
-                                        mtk=DEMO_PURSE_MTK)))
-    apps.append(AppPlan("social", cardaids.SOCIAL_LOAD_FILE, cardaids.SOCIAL_MODULE, SOCIAL_AID,
-                        prepare_social(demo_social_account(), terminal_auth_master=DEMO_SOCIAL_MAK,
-                                       purchase_master=DEMO_SOCIAL_MPK, tac_master=DEMO_SOCIAL_MTK,
-                                       unblock_master=DEMO_SOCIAL_MUK)))
-    apps.append(AppPlan("id", cardaids.EID_LOAD_FILE, cardaids.EID_MODULE, EID_AID,
-                        prepare_eid(demo_id_holder(), document_signer=demo_document_signer())))
+    products = products or (PRODUCTS["debit"], PRODUCTS["credit"])
+    apps = bank_applications([(product.label, product, prepare_bank_dgis(account, issuer, product=product))
+                              for account, product in zip(accounts, products, strict=True)])
+    apps.append(application("transit", prepare_transit(demo_transit_account(), mlk=DEMO_PURSE_MLK,
+                                                       mpk=DEMO_PURSE_MPK, mtk=DEMO_PURSE_MTK)))
+    apps.append(application("social", prepare_social(demo_social_account(), terminal_auth_master=DEMO_SOCIAL_MAK,
+                                                     purchase_master=DEMO_SOCIAL_MPK, tac_master=DEMO_SOCIAL_MTK,
+                                                     unblock_master=DEMO_SOCIAL_MUK)))
+    apps.append(application("id", prepare_eid(demo_id_holder(), document_signer=demo_document_signer())))
     numbers = {"card": serial, **{f"pan.{p.label}": a.pan for a, p in zip(accounts, products, strict=True)},
                "transit": DEMO_TRANSIT_SERIAL, "social": DEMO_SOCIAL_CARD_NUMBER, "document": DEMO_DOCUMENT_NUMBER}
     return CardPlan("demo", serial, tuple(apps), numbers, {"bank": DEMO_PIN, "social": DEMO_PIN})

@@ -12,35 +12,41 @@ from __future__ import annotations
 import calendar
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from cardkit import cardaids, tlv
+from cardkit.eid import EID_AID
+from cardkit.emv.outcome import mask_pan
+from cardkit.emv.selection import PPSE, PSE
 from cardkit.issuer.bank_data import CREDIT_AID, DEBIT_AID, BankAccount, BankProduct, prepare_bank_dgis
 from cardkit.issuer.eid_data import IdHolder, prepare_eid
-from cardkit.issuer.holder import HolderProfile
+from cardkit.issuer.holder import HolderProfile, luhn_valid
 from cardkit.issuer.issuer import Issuer
 from cardkit.issuer.social_data import SocialAccount, prepare_social
 from cardkit.issuer.transit_data import TransitAccount, prepare_transit
+from cardkit.purse import TRANSIT_AID
+from cardkit.social import SOCIAL_AID
 
-__all__ = ["AppPlan", "CardNumbers", "CardPlan", "allocate_numbers", "directory_dgis", "luhn_digit", "prepare_card",
-           "years_later"]
+__all__ = ["PRODUCTS", "AppPlan", "CardNumbers", "CardPlan", "allocate_numbers", "application",
+           "bank_applications", "luhn_digit", "prepare_card", "years_later"]
 
-TRANSIT_AID = bytes.fromhex("A000000632010105")
-EID_AID = bytes.fromhex("A0000002471001")
-SOCIAL_AID = bytes.fromhex("D156000005010100")
-PSE_NAME = b"1PAY.SYS.DDF01"
-PPSE_NAME = b"2PAY.SYS.DDF01"
-
-_PRODUCTS = {
+#: the bank products a holder profile names
+PRODUCTS = {
     "debit": BankProduct(aid=DEBIT_AID, label="PBOC DEBIT", priority=1),
     "credit": BankProduct(aid=CREDIT_AID, label="PBOC CREDIT", priority=2),
 }
 ICC_KEY_BITS = 1024  # the ICC key fits under the 1152-bit issuer key with room for the certificate
 ICC_KEY_EXPONENT = 3
+#: kind -> (load file, module, instance AID) of the applications a card has at most one of
+_SINGLE = {
+    "transit": (cardaids.TRANSIT_LOAD_FILE, cardaids.TRANSIT_MODULE, TRANSIT_AID),
+    "id": (cardaids.EID_LOAD_FILE, cardaids.EID_MODULE, EID_AID),
+    "social": (cardaids.SOCIAL_LOAD_FILE, cardaids.SOCIAL_MODULE, SOCIAL_AID),
+}
 _SOCIAL_SEX = {"M": "1", "F": "2", "X": "9"}
 _MRZ_SEX = {"M": "M", "F": "F", "X": "<"}
 
@@ -70,21 +76,14 @@ class CardPlan:
     rsa_seconds: float = 0.0  # spent generating those keys
 
     def describe(self) -> str:
-        shown = ", ".join(f"{k} {_mask(k, v)}" for k, v in self.numbers.items())
+        shown = ", ".join(f"{k} {mask_pan(v) if k.startswith('pan') else v}" for k, v in self.numbers.items())
         return f"card {self.card_serial} for {self.holder_id}: {', '.join(a.name for a in self.applications)} ({shown})"
 
 
-def _mask(kind: str, value: str) -> str:
-    return value[:6] + "*" * (len(value) - 10) + value[-4:] if kind.startswith("pan") else value
-
-
 def luhn_digit(digits: str) -> str:
-    """The Luhn (ISO/IEC 7812-1 Annex B) check digit to append to ``digits``."""
-    total = 0
-    for i, c in enumerate(reversed(digits)):
-        d = int(c) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return str(-total % 10)
+    """The Luhn (ISO/IEC 7812-1 Annex B) check digit to append to ``digits``: the one that
+    :func:`~cardkit.issuer.holder.luhn_valid` accepts."""
+    return next(d for d in "0123456789" if luhn_valid(digits + d))
 
 
 def years_later(today: date, years: int) -> date:
@@ -97,11 +96,26 @@ def _pin() -> str:
     return "".join(secrets.choice("0123456789") for _ in range(6))
 
 
-def directory_dgis(entries: list[tuple[bytes, str, int]]) -> dict[int, bytes]:
+def _directory_dgis(products: Sequence[BankProduct]) -> dict[int, bytes]:
     """DGI 9102 of the PSE/PPSE: their directory entries ``61 {4F, 50, 87}``, as EMV CPS puts the FCI there."""
-    body = b"".join(tlv.build(0x61, tlv.build(0x4F, aid) + tlv.build(0x50, label.encode("latin-1"))
-                              + tlv.build(0x87, bytes((priority,)))) for aid, label, priority in entries)
+    body = b"".join(tlv.build(0x61, tlv.build(0x4F, p.aid) + tlv.build(0x50, p.label.encode("latin-1"))
+                              + tlv.build(0x87, bytes((p.priority,)))) for p in products)
     return {0x9102: body}
+
+
+def bank_applications(banks: Sequence[tuple[str, BankProduct, Mapping[int, bytes]]]) -> list[AppPlan]:
+    """The bank applications ``(name, product, DGIs)``, then the PSE and PPSE that list them."""
+    apps = [AppPlan(name, cardaids.BANK_LOAD_FILE, cardaids.BANK_MODULE, product.aid, dgis)
+            for name, product, dgis in banks]
+    directory = _directory_dgis([product for _, product, _ in banks])
+    return [*apps, AppPlan("PSE", cardaids.PSE_LOAD_FILE, cardaids.PSE_MODULE, PSE, directory),
+            AppPlan("PPSE", cardaids.PPSE_LOAD_FILE, cardaids.PPSE_MODULE, PPSE, directory)]
+
+
+def application(kind: str, dgis: Mapping[int, bytes]) -> AppPlan:
+    """The plan of the card's ``"transit"``, ``"id"`` or ``"social"`` application."""
+    load_file, module, instance = _SINGLE[kind]
+    return AppPlan(kind, load_file, module, instance, dgis)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,16 +207,16 @@ def prepare_card(profile: HolderProfile, issuer: Issuer, *, numbers: CardNumbers
     apps: list[AppPlan] = []
     rsa_made = 0
     rsa_seconds = 0.0
-    latin = f"{profile.surname}/{profile.given_names}"
+    latin = profile.latin_name
 
     if profile.bank is not None:
         bank = profile.bank
         pin = bank.pin or _pin()
         pins["bank"] = pin
         expiry = bank.expiry or years_later(today, s.bank_validity_years)
-        entries = []
+        banks = []
         for i, product_name in enumerate(bank.products):
-            product = _PRODUCTS[product_name]
+            product = PRODUCTS[product_name]
             account = BankAccount(numbers.pans[product_name], latin, expiry, date(today.year, today.month, 1),
                                   pin=pin, ec_balance=bank.ec_balance if i == 0 else 0)
             key = (icc_keys or {}).get(product_name)
@@ -211,12 +225,9 @@ def prepare_card(profile: HolderProfile, issuer: Issuer, *, numbers: CardNumbers
                 key = rsa.generate_private_key(public_exponent=ICC_KEY_EXPONENT, key_size=ICC_KEY_BITS)
                 rsa_seconds += time.perf_counter() - t
                 rsa_made += 1
-            dgis = prepare_bank_dgis(account, issuer.bank_keys, product=product, icc_key=key)
-            apps.append(AppPlan(f"bank {product_name}", cardaids.BANK_LOAD_FILE, cardaids.BANK_MODULE,
-                                product.aid, dgis))
-            entries.append((product.aid, product.label, product.priority))
-        apps.append(AppPlan("PSE", cardaids.PSE_LOAD_FILE, cardaids.PSE_MODULE, PSE_NAME, directory_dgis(entries)))
-        apps.append(AppPlan("PPSE", cardaids.PPSE_LOAD_FILE, cardaids.PPSE_MODULE, PPSE_NAME, directory_dgis(entries)))
+            banks.append((f"bank {product_name}", product,
+                          prepare_bank_dgis(account, issuer.bank_keys, product=product, icc_key=key)))
+        apps += bank_applications(banks)
 
     if profile.transit is not None and numbers.transit is not None:
         tr = profile.transit
@@ -224,15 +235,13 @@ def prepare_card(profile: HolderProfile, issuer: Issuer, *, numbers: CardNumbers
                                    years_later(today, s.transit_validity_years), initial_balance=tr.initial_balance,
                                    max_balance=tr.max_balance, issuer_id=s.transit_issuer_id, card_type=tr.card_type)
         mlk, mpk, mtk = issuer.purse_masters()
-        apps.append(AppPlan("transit", cardaids.TRANSIT_LOAD_FILE, cardaids.TRANSIT_MODULE, TRANSIT_AID,
-                            prepare_transit(account_t, mlk=mlk, mpk=mpk, mtk=mtk)))
+        apps.append(application("transit", prepare_transit(account_t, mlk=mlk, mpk=mpk, mtk=mtk)))
 
     if profile.id is not None and numbers.document is not None:
         holder = IdHolder(numbers.document, profile.surname, profile.given_names, profile.name, _MRZ_SEX[profile.sex],
                           profile.birth_date, profile.id.expiry or years_later(today, s.id_validity_years),
                           profile.citizen_id, address=profile.address, photo=profile.photo)
-        apps.append(AppPlan("id", cardaids.EID_LOAD_FILE, cardaids.EID_MODULE, EID_AID,
-                            prepare_eid(holder, document_signer=issuer.document_signer())))
+        apps.append(application("id", prepare_eid(holder, document_signer=issuer.document_signer())))
 
     if profile.social is not None and numbers.social is not None:
         so = profile.social
@@ -243,9 +252,8 @@ def prepare_card(profile: HolderProfile, issuer: Issuer, *, numbers: CardNumbers
                                   _SOCIAL_SEX[profile.sex], so.ethnicity, profile.birth_date, profile.citizen_id,
                                   pin=pin, initial_balance=so.medical_balance)
         mak, mpk_s, mtk_s, muk = issuer.social_masters()
-        apps.append(AppPlan("social", cardaids.SOCIAL_LOAD_FILE, cardaids.SOCIAL_MODULE, SOCIAL_AID,
-                            prepare_social(account_s, terminal_auth_master=mak, purchase_master=mpk_s,
-                                           tac_master=mtk_s, unblock_master=muk)))
+        apps.append(application("social", prepare_social(account_s, terminal_auth_master=mak, purchase_master=mpk_s,
+                                                          tac_master=mtk_s, unblock_master=muk)))
 
     return CardPlan(profile.holder_id, numbers.card_serial, tuple(apps), {"card": numbers.card_serial,
                     **numbers.as_dict()}, pins, rsa_made, rsa_seconds)
