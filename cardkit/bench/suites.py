@@ -13,13 +13,13 @@ from datetime import datetime, timedelta
 from cardkit.apdu import SW, CommandAPDU
 from cardkit.bench.checks import Check, Context, Failed, Skipped
 from cardkit.citizen import KNOWN_APPLICATIONS
+from cardkit.eid import EID_AID
 from cardkit.emv import Kernel
 from cardkit.errors import CardkitError
+from cardkit.purse import TRANSIT_AID
 
 __all__ = ["SUITES", "build_suite", "is_demo_card", "parse_atr"]
 
-TRANSIT_AID = bytes.fromhex("A000000632010105")
-EID_AID = bytes.fromhex("A0000002471001")
 DEBIT_AID = bytes.fromhex("A000000333010101")
 TAG_PIN_TRIES = 0x9F17
 
