@@ -8,11 +8,11 @@ imported inside :func:`issue_virtual` as :class:`~cardkit.readers.virtual.StateP
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cardkit.issuer._files import write_atomically
 from cardkit.issuer.keystore import SecretKey
 from cardkit.issuer.personalize import PersonalizationReport, personalize
 from cardkit.issuer.prepare import CardPlan
@@ -68,11 +68,4 @@ def write_pin_mailer(plan: CardPlan, path: str | Path) -> None:
     """The holder's PINs, for the PIN mailer: a 0600 file beside the card, never a log line."""
     lines = [f"holder {plan.holder_id}", f"card {plan.card_serial}"]
     lines += [f"{app} PIN {pin}" for app, pin in plan.pins.items()]
-    target = Path(path)
-    tmp = target.with_name(target.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, target)
+    write_atomically(path, ("\n".join(lines) + "\n").encode("utf-8"), 0o600)

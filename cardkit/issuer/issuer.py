@@ -18,6 +18,7 @@ over the published demo keys (in memory), which is how ``card new --demo`` issue
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -34,6 +35,8 @@ from cryptography.x509.oid import NameOID
 
 from cardkit.crypto.oda import Capk, CapkStore, IssuerCertificate, RsaPublic, make_issuer_certificate
 from cardkit.errors import ProfileError
+from cardkit.issuer._files import write_atomically
+from cardkit.issuer.demo_keys import DEMO_ISSUER_ID
 from cardkit.issuer.eid_sod import DocumentSigner
 from cardkit.issuer.keys import IssuerKeys
 from cardkit.issuer.keystore import (
@@ -351,16 +354,6 @@ def _read_public(root: Path, settings: IssuerSettings) -> tuple[Capk, IssuerCert
     return capk, cert, csca, ds
 
 
-def _write(path: Path, data: bytes, mode: int = 0o644) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 def _name(common_name: str, settings: IssuerSettings) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, settings.country),
                       x509.NameAttribute(NameOID.ORGANIZATION_NAME, settings.name),
@@ -423,13 +416,11 @@ def init_issuer(directory: str | Path, *, secret: str, settings: IssuerSettings 
     else:
         keystore = FileKeystore.create(root / KEYSTORE_FILE, secret)
         ref = KeystoreRef("file", path=KEYSTORE_FILE)
-    settings = IssuerSettings(**{**{f: getattr(settings, f) for f in settings.__dataclass_fields__},
-                                 "keystore": ref})
+    settings = dataclasses.replace(settings, keystore=ref)
     try:
         if demo_keys:
             capk, cert, csca_cert, ds_cert = _import_demo_keys(keystore)
-            settings = IssuerSettings(**{**{f: getattr(settings, f) for f in settings.__dataclass_fields__},
-                                         "capk_rid": capk.rid, "capk_index": capk.index, "bin": "622848"})
+            settings = dataclasses.replace(settings, capk_rid=capk.rid, capk_index=capk.index, bin=DEMO_ISSUER_ID)
         else:
             for name, (kind, algorithm, _) in KEY_NAMES.items():
                 if kind == "secret":
@@ -448,14 +439,14 @@ def init_issuer(directory: str | Path, *, secret: str, settings: IssuerSettings 
         store = CapkStore()
         store.add(capk)
         store.save(root / CAPK_FILE)
-        _write(root / ISSUER_CERT_FILE, json.dumps(
+        write_atomically(root / ISSUER_CERT_FILE, json.dumps(
             {"certificate": cert.certificate.hex().upper(), "remainder": cert.remainder.hex().upper(),
              "exponent": cert.exponent.hex().upper(), "issuer_id": settings.bin},
             indent=2).encode() + b"\n")
-        _write(root / CSCA_FILE, csca_cert.public_bytes(Encoding.PEM))
-        _write(root / DS_FILE, ds_cert.public_bytes(Encoding.PEM))
+        write_atomically(root / CSCA_FILE, csca_cert.public_bytes(Encoding.PEM))
+        write_atomically(root / DS_FILE, ds_cert.public_bytes(Encoding.PEM))
         NumberRegistry(root / NUMBERS_FILE).close()
-        _write(root / SETTINGS_FILE, settings.to_toml().encode("utf-8"))  # last: marks the directory complete
+        write_atomically(root / SETTINGS_FILE, settings.to_toml().encode("utf-8"))  # last: marks the directory complete
     finally:
         keystore.close()
     return Issuer.open(root, secret)
