@@ -29,7 +29,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -182,17 +182,16 @@ class _BatchLog:
             " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (holder_id) DO UPDATE SET status = excluded.status,"
             " row = excluded.row, error = NULL, updated = excluded.updated",
             (job.profile.holder_id, job.row, "handed out", job.numbers.card_serial,
-             json.dumps({"card": job.numbers.card_serial, **job.numbers.as_dict()}), job.image, time.time()))
+             json.dumps(job.numbers.as_dict()), job.image, time.time()))
 
     def finished(self, result: BatchResult) -> None:
-        self._db.execute("UPDATE card SET status = ?, error = ?, seconds = ?, updated = ? WHERE holder_id = ?",
-                         ("issued" if result.ok else "failed", result.error or None, json.dumps(result.seconds),
-                          time.time(), result.holder_id))
-
-    def failed(self, row: int, holder_id: str, message: str) -> None:
-        self._db.execute("INSERT INTO card (holder_id, row, status, error, updated) VALUES (?, ?, 'failed', ?, ?)"
-                         " ON CONFLICT (holder_id) DO UPDATE SET status = 'failed', error = excluded.error",
-                         (holder_id, row, message, time.time()))
+        """The holder's outcome; a holder refused before any job was handed out gets its row here."""
+        self._db.execute(
+            "INSERT INTO card (holder_id, row, status, error, seconds, updated) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (holder_id) DO UPDATE SET status = excluded.status, error = excluded.error,"
+            " seconds = excluded.seconds, updated = excluded.updated",
+            (result.holder_id, result.row, "issued" if result.ok else "failed", result.error or None,
+             json.dumps(result.seconds), time.time()))
 
     def close(self) -> None:
         self._db.close()
@@ -272,7 +271,7 @@ def run_batch(holders: str | Path | Iterable[HolderProfile], issuer: Issuer, iss
     limit = max(2, 2 * workers)
     t0 = time.perf_counter()
 
-    def record(result: BatchResult) -> None:
+    def record(result: BatchResult, *, recovered: bool = False) -> None:
         blog.finished(result)
         audit.write(json.dumps({"time": datetime.now(UTC).isoformat(timespec="seconds"), "row": result.row,
                                 "holder": result.holder_id, "card": result.card_serial,
@@ -281,7 +280,10 @@ def run_batch(holders: str | Path | Iterable[HolderProfile], issuer: Issuer, iss
         audit.flush()
         if result.ok:
             issuer.numbers.mark_issued(result.holder_id, result.card_serial, batch)
-            summary.issued += 1
+            if recovered:
+                summary.recovered += 1
+            else:
+                summary.issued += 1
             for phase, sec in result.seconds.items():
                 summary.phase_seconds[phase] = summary.phase_seconds.get(phase, 0.0) + sec
         else:
@@ -291,8 +293,6 @@ def run_batch(holders: str | Path | Iterable[HolderProfile], issuer: Issuer, iss
             on_result(result)
 
     def drain(block_until: int) -> None:
-        from concurrent.futures import FIRST_COMPLETED, wait
-
         while len(in_flight) > block_until:
             done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
             for fut in done:
@@ -316,22 +316,17 @@ def run_batch(holders: str | Path | Iterable[HolderProfile], issuer: Issuer, iss
             elsewhere = issuer.numbers.issued_card(holder)
             if elsewhere is not None and elsewhere[1] != batch:
                 message = f"already issued card {elsewhere[0]} in batch {elsewhere[1]}"
-                blog.failed(row, holder, message)
                 record(BatchResult(holder, row, elsewhere[0], False, message))
                 continue
             try:
                 numbers = allocate_numbers(profile, issuer)
             except ProfileError as exc:
-                blog.failed(row, holder, str(exc))
                 record(BatchResult(holder, row, "", False, str(exc)))
                 continue
             job = BatchJob(row, profile, numbers, str(out / f"{holder}.card"), str(out / f"{holder}.pin"))
             if status == "handed out" and _image_complete(Path(job.image), numbers.card_serial) \
                     and Path(job.pin_mailer).is_file():
-                blog.handed_out(job)
-                record(BatchResult(holder, row, numbers.card_serial, True, seconds={}))
-                summary.issued -= 1
-                summary.recovered += 1
+                record(BatchResult(holder, row, numbers.card_serial, True), recovered=True)
                 continue
             blog.handed_out(job)
             if executor is None:

@@ -129,17 +129,13 @@ class CardNumbers:
     document: str | None = None
 
     def as_dict(self) -> dict[str, str]:
-        out = {f"pan.{product}": pan for product, pan in self.pans.items()}
+        """Kind -> number: ``card``, ``pan.<product>``, ``transit``, ``social``, ``document``."""
+        out = {"card": self.card_serial, **{f"pan.{product}": pan for product, pan in self.pans.items()}}
         for kind in ("transit", "social", "document"):
             value = getattr(self, kind)
             if value is not None:
                 out[kind] = value
         return out
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, str]) -> CardNumbers:
-        return cls(data["card"], {k[4:]: v for k, v in data.items() if k.startswith("pan.")},
-                   data.get("transit"), data.get("social"), data.get("document"))
 
 
 def allocate_numbers(profile: HolderProfile, issuer: Issuer) -> CardNumbers:
@@ -255,5 +251,5 @@ def prepare_card(profile: HolderProfile, issuer: Issuer, *, numbers: CardNumbers
         apps.append(application("social", prepare_social(account_s, terminal_auth_master=mak, purchase_master=mpk_s,
                                                           tac_master=mtk_s, unblock_master=muk)))
 
-    return CardPlan(profile.holder_id, numbers.card_serial, tuple(apps), {"card": numbers.card_serial,
-                    **numbers.as_dict()}, pins, rsa_made, rsa_seconds)
+    return CardPlan(profile.holder_id, numbers.card_serial, tuple(apps), numbers.as_dict(), pins, rsa_made,
+                    rsa_seconds)
