@@ -104,11 +104,6 @@ class RegistryEntry:
         return life_cycle_name(self.scope, self.life_cycle)
 
     @property
-    def state_name(self) -> str:
-        """Alias of :attr:`state`."""
-        return self.state
-
-    @property
     def privilege_names(self) -> list[str]:
         return privilege_names(self.privileges)
 

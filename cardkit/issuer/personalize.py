@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from cardkit.gp import (
     CardLifeCycle,
@@ -65,7 +65,7 @@ class PersonalizationReport:
 
 def card_keys(master: SecretKey | bytes, diversification_data: bytes) -> StaticKeys:
     """The card manager keys of one card: EMV-CPS diversification of the issuer's master key."""
-    return replace(diversify_emv(master, diversification_data, algorithm="aes"), kvn=CARD_KVN)
+    return diversify_emv(master, diversification_data, algorithm="aes", kvn=CARD_KVN)
 
 
 def personalize(channel: CardChannel, plan: CardPlan, card_manager_master: SecretKey | bytes, *,
@@ -117,4 +117,4 @@ def _clear_earlier_attempt(session: GpSession, plan: CardPlan) -> None:
 
 def _registry(session: GpSession) -> tuple[tuple[str, str], ...]:
     entries = get_status(session, Scope.ISD) + get_status(session, Scope.APPLICATIONS)
-    return tuple((e.aid.hex().upper(), e.state_name) for e in entries)
+    return tuple((e.aid.hex().upper(), e.state) for e in entries)
