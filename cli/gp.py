@@ -122,16 +122,13 @@ class _Card:
         from cardkit.readers import open_reader
 
         self.issuer_dir: str | None = params.pop("issuer_dir")
-        if self.issuer_dir and any(params.get(k) for k in ("key", "key_enc", "key_mac", "key_dek")):
-            raise click.UsageError("give --issuer or --key..., not both")
-        if self.issuer_dir:
-            from cardkit.gp import StaticKeys
-
-            params.pop("key"), params.pop("key_enc"), params.pop("key_mac"), params.pop("key_dek")
-            params.pop("kvn")
-            self.keys = StaticKeys.default()  # replaced by the card's own keys when a session opens
-        else:
+        self.keys: StaticKeys | None = None  # with --issuer: the card's own, derived when a session opens
+        if self.issuer_dir is None:
             self.keys = _auth_keys(params)
+        else:
+            params.pop("kvn")  # the card's own key set is KVN 01
+            if any([params.pop(k) for k in ("key", "key_enc", "key_mac", "key_dek")]):
+                raise click.UsageError("give --issuer or --key..., not both")
         self.level = _level(params.pop("scp_level"))
         self._conn = open_reader(params.pop("reader_name")).connect()
 
@@ -150,7 +147,8 @@ class _Card:
     def session(self) -> GpSession:
         from cardkit.gp import open_secure_channel
 
-        if self.issuer_dir:
+        if self.keys is None:
+            assert self.issuer_dir is not None
             self.keys = self._issued_card_keys(self.issuer_dir)
         return open_secure_channel(self.channel, self.keys, level=self.level)
 
