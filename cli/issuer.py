@@ -107,9 +107,10 @@ def issue(issuer_dir: Path, holder_file: Path, out: Path | None, reader: str | N
                 issued = issue_to_reader(reader, plan, issuer.card_manager_master())
             else:
                 issued = issue_virtual(plan, issuer.card_manager_master(), out)
-        issuer.numbers.mark_issued(profile.holder_id, plan.card_serial, str(out or reader))
+        # the PINs are safe on disk before the holder counts as issued (a second card is refused)
         target = pin_file or (out.with_suffix(".pin") if out is not None else Path(f"{plan.card_serial}.pin"))
         write_pin_mailer(plan, target)
+        issuer.numbers.mark_issued(profile.holder_id, plan.card_serial, str(out or reader))
     console.print(f"issued {plan.describe()}")
     console.print(f"  to {out or reader}: {issued.report.store_data_commands} STORE DATA commands, "
                   f"{sum(issued.report.seconds.values()) * 1000:.0f} ms personalization")
