@@ -40,12 +40,8 @@ def issue_virtual(plan: CardPlan, card_manager_master: SecretKey | bytes, out: s
     from applets.runtime import new_blank_card, save_card
 
     card = new_blank_card(serial=plan.card_serial)
-    reader = VirtualReader(card, name="issuance")
-    connection = reader.connect()
-    try:
+    with VirtualReader(card, name="issuance").connect() as connection:
         report = personalize(CardChannel(connection), plan, card_manager_master)
-    finally:
-        connection.close()
     if out is not None:
         save_card(card, Path(out))
     return IssuedCard(plan, report, card)
@@ -56,11 +52,8 @@ def issue_to_reader(reader_name: str, plan: CardPlan, card_manager_master: Secre
     """Personalize the blank card in ``reader_name`` (``pcsc:0``, ``nfc:usb``, ``virtual:blank.card``)."""
     reader = open_reader(reader_name)
     reader.wait_for_card(timeout)
-    connection = reader.connect()
-    try:
+    with reader.connect() as connection:
         report = personalize(CardChannel(connection), plan, card_manager_master)
-    finally:
-        connection.close()
     return IssuedCard(plan, report)
 
 
