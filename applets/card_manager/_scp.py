@@ -61,6 +61,13 @@ def _plain(cmd: CommandAPDU, data: bytes) -> CommandAPDU:
     return CommandAPDU(cmd.cla & ~_SM & 0xFF, cmd.ins, cmd.p1, cmd.p2, data, cmd.le)
 
 
+def _unprotected(cmd: CommandAPDU) -> CommandAPDU:
+    """A command of a session at security level 00: as it is, and never claiming secure messaging."""
+    if cmd.cla & _SM:
+        raise ChannelError(SW.SECURE_MESSAGING_NOT_SUPPORTED, "secure messaging at security level 00")
+    return cmd
+
+
 def _split(cmd: CommandAPDU) -> tuple[bytes, bytes]:
     if not cmd.cla & _SM:
         raise ChannelError(SW.SECURITY_STATUS_NOT_SATISFIED, "command without secure messaging in a C-MAC session")
@@ -121,9 +128,7 @@ class Scp03Channel:
 
     def unwrap(self, cmd: CommandAPDU) -> CommandAPDU:
         if not self.level & SL_C_MAC:
-            if cmd.cla & _SM:
-                raise ChannelError(SW.SECURE_MESSAGING_NOT_SUPPORTED, "secure messaging at security level 00")
-            return cmd
+            return _unprotected(cmd)
         body, mac = _split(cmd)
         # Amendment D §6.2.4: the MAC covers CLA with the channel number cleared and b3 set
         header = bytes(((cmd.cla & 0xFC) | _SM, cmd.ins, cmd.p1, cmd.p2))
@@ -215,9 +220,7 @@ class Scp02Channel:
 
     def unwrap(self, cmd: CommandAPDU) -> CommandAPDU:
         if not self.level & SL_C_MAC:
-            if cmd.cla & _SM:
-                raise ChannelError(SW.SECURE_MESSAGING_NOT_SUPPORTED, "secure messaging at security level 00")
-            return cmd
+            return _unprotected(cmd)
         body, mac = _split(cmd)
         plain = body
         if self.level & SL_C_DEC and body:  # E.4.6: 3DES-CBC, ICV zero, S-ENC; the MAC covers the clear data
